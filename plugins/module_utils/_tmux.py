@@ -1,0 +1,469 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place that talks to tmux.
+
+libtmux finds the tmux binary, addresses the socket and runs commands. The
+session is built with a single chained tmux invocation (``cmd ; cmd ; ...``)
+through libtmux's command API and read back with a single ``list-panes``:
+building 32 panes through libtmux's object API costs one tmux process per
+call, about three times the chained call (see bench/tmux_layout.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+from ansible_collections.moana.orchestration.plugins.module_utils._layout import (
+    AddPane,
+    CreateSession,
+    CreateWindow,
+    KillPane,
+    KillWindow,
+    MovePane,
+    PaneSpec,
+    PaneState,
+    Relayout,
+    RespawnPane,
+    SessionSpec,
+    SessionState,
+    SetRemainOnExit,
+    StartLog,
+    WindowSpec,
+    WindowState,
+    describe_after,
+    describe_state,
+    plan,
+    resolve,
+)
+
+try:
+    import libtmux
+    from libtmux.common import has_gte_version
+    from libtmux.exc import TmuxCommandNotFound
+
+    HAS_LIBTMUX = True
+    LIBTMUX_IMPORT_ERROR = None
+except ImportError as exc:  # reported by the modules with missing_required_lib
+    HAS_LIBTMUX = False
+    LIBTMUX_IMPORT_ERROR = exc
+
+PANE_OPTION = "@moana_pane"
+FINGERPRINT_OPTION = "@moana_fingerprint"
+WINDOW_OPTION = "@moana_window"
+LAYOUT_OPTION = "@moana_layout"
+
+# tmux strips control characters from the values it prints, so 0x1f cannot
+# appear inside a field.
+_SEP = "\x1f"
+_FIELDS = (
+    "session_id",
+    "session_name",
+    "window_id",
+    "window_index",
+    "window_name",
+    "@moana_window",
+    "@moana_layout",
+    "remain-on-exit",
+    "window_activity",
+    "pane_id",
+    "pane_index",
+    "@moana_pane",
+    "@moana_fingerprint",
+    "pane_pid",
+    "pane_current_command",
+    "pane_dead",
+    "pane_dead_status",
+    "pane_dead_signal",
+    "pane_pipe",
+    "pane_title",
+    "pane_start_command",
+)
+PANE_FORMAT = _SEP.join("#{%s}" % name for name in _FIELDS)
+
+_GONE = ("no server running", "can't find session", "error connecting to", "no such file or directory")
+
+
+class TmuxError(RuntimeError):
+    """tmux refused a command; the message carries tmux's own words."""
+
+
+MIN_TMUX = "3.2"
+
+# Module options shared by every module that addresses a tmux server
+# (documented in doc_fragments/tmux_socket.py).
+SOCKET_OPTIONS = {"socket_name": {"type": "str"}, "socket_path": {"type": "path"}}
+
+
+def open_server(socket_name: str | None = None, socket_path: str | None = None, creating: bool = True):
+    """A libtmux Server for the given socket (the user's default one when both are None).
+
+    Raises TmuxError before anything runs when tmux is missing or too old,
+    or, when ``creating``, when the socket's directory does not exist (a
+    reader just finds no server there).
+    """
+    if socket_name is not None and (not socket_name or "/" in socket_name):
+        raise TmuxError("socket_name %r must be a plain name without '/'; use socket_path for a path" % socket_name)
+    if socket_path and creating:
+        parent = os.path.dirname(os.path.abspath(socket_path))
+        if not os.path.isdir(parent):
+            raise TmuxError("socket_path: directory %s does not exist; create it first or pick another socket path" % parent)
+    try:
+        if not has_gte_version(MIN_TMUX):
+            raise TmuxError("tmux %s or newer is needed on the target" % MIN_TMUX)
+    except TmuxCommandNotFound:
+        raise TmuxError("tmux is not installed on the target; install the tmux package first") from None
+    return libtmux.Server(socket_name=socket_name, socket_path=socket_path)
+
+
+def run(server, *argv: str) -> list[str]:
+    """Run one tmux command line (possibly chained with ';'); raise TmuxError on failure."""
+    proc = server.cmd(*argv)
+    if proc.returncode not in (0, None) or proc.stderr:
+        raise TmuxError("tmux %s failed: %s" % (argv[0], " ".join(proc.stderr).strip() or "exit %s" % proc.returncode))
+    return proc.stdout
+
+
+def chain(commands: list[list[str]]) -> list[str]:
+    """Join tmux commands into one argv separated by ';'.
+
+    tmux treats any argument that ends in ';' as a separator, so such an
+    argument gets its last ';' escaped (tmux removes the backslash).
+    """
+    argv: list[str] = []
+    for command in commands:
+        if argv:
+            argv.append(";")
+        argv.extend(arg[:-1] + "\\;" if arg.endswith(";") else arg for arg in command)
+    return argv
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.lstrip("-").isdigit() else None
+
+
+def parse_panes(lines: list[str]) -> SessionState | None:
+    """Build the session state from ``list-panes -s -F PANE_FORMAT`` output."""
+    rows = [dict(zip(_FIELDS, line.split(_SEP, len(_FIELDS) - 1))) for line in lines if _SEP in line]
+    if not rows:
+        return None
+    windows: dict[str, dict] = {}
+    for row in rows:
+        window = windows.setdefault(row["window_id"], {"row": row, "panes": []})
+        window["panes"].append(
+            PaneState(
+                pane_id=row["pane_id"],
+                name=row["@moana_pane"],
+                window_id=row["window_id"],
+                window_name=row["@moana_window"] or row["window_name"],
+                window_index=int(row["window_index"]),
+                pane_index=int(row["pane_index"]),
+                pid=_int(row["pane_pid"]),
+                current_command=row["pane_current_command"],
+                start_command=row.get("pane_start_command", ""),
+                dead=row["pane_dead"] == "1",
+                dead_status=_int(row["pane_dead_status"]),
+                dead_signal=_int(row["pane_dead_signal"]),
+                fingerprint=row["@moana_fingerprint"],
+                logging=row["pane_pipe"] == "1",
+                title=row["pane_title"],
+                activity=_int(row["window_activity"]),
+            )
+        )
+    first = rows[0]
+    return SessionState(
+        session_id=first["session_id"],
+        name=first["session_name"],
+        windows=tuple(
+            WindowState(
+                window_id=window_id,
+                index=int(w["row"]["window_index"]),
+                name=w["row"]["window_name"],
+                managed_name=w["row"]["@moana_window"],
+                layout=w["row"]["@moana_layout"],
+                remain_on_exit=w["row"]["remain-on-exit"] == "on",
+                panes=tuple(sorted(w["panes"], key=lambda p: p.pane_index)),
+            )
+            for window_id, w in sorted(windows.items(), key=lambda item: int(item[1]["row"]["window_index"]))
+        ),
+    )
+
+
+def read_session(server, name: str) -> SessionState | None:
+    """The session's windows and panes, or None when the session (or server) does not exist."""
+    proc = server.cmd("list-panes", "-s", "-t", "=" + name, "-F", PANE_FORMAT)
+    if proc.stderr:
+        message = " ".join(proc.stderr)
+        if any(marker in message.lower() for marker in _GONE):
+            return None
+        raise TmuxError("tmux list-panes failed: %s" % message)
+    return parse_panes(proc.stdout)
+
+
+def _spawn_args(pane: PaneSpec) -> list[str]:
+    """Options and command shared by split-window, new-window and respawn-pane (resolved pane)."""
+    args: list[str] = []
+    if pane.start_directory:
+        args += ["-c", pane.start_directory]
+    for key, value in pane.environment:
+        args += ["-e", "%s=%s" % (key, value)]
+    if pane.command:
+        args.append(pane.command)
+    return args
+
+
+def _label_pane(pane: PaneSpec, target: list[str]) -> list[list[str]]:
+    commands = [
+        ["set-option", "-p", *target, PANE_OPTION, pane.name],
+        ["set-option", "-p", *target, FINGERPRINT_OPTION, pane.fingerprint()],
+        ["select-pane", *target, "-T", pane.name],
+    ]
+    if pane.log_file:
+        commands.append(["pipe-pane", "-o", *target, "cat >> %s" % shlex.quote(pane.log_file)])
+    return commands
+
+
+def _label_window(window: WindowSpec, remain_on_exit: bool, target: list[str]) -> list[list[str]]:
+    return [
+        ["set-option", "-w", *target, WINDOW_OPTION, window.name],
+        ["set-option", "-w", *target, LAYOUT_OPTION, window.layout],
+        ["set-option", "-w", *target, "remain-on-exit", "on" if remain_on_exit else "off"],
+    ]
+
+
+def _fill_window(window: WindowSpec) -> list[list[str]]:
+    """Split the current window for panes 2..n, re-tiling after each split.
+
+    Re-tiling after every split is what lets 32 panes fit: tmux refuses to
+    split a pane that is already too small.
+    """
+    commands: list[list[str]] = []
+    for pane in window.panes[1:]:
+        commands.append(["split-window", *_spawn_args(pane)])
+        commands.extend(_label_pane(pane, []))
+        commands.append(["select-layout", window.layout])
+    if len(window.panes) == 1:
+        commands.append(["select-layout", window.layout])
+    return commands
+
+
+def session_commands(spec: SessionSpec) -> list[list[str]]:
+    """Every command that builds a resolved session from nothing, for one chained call.
+
+    Inside one chained tmux call, each new session, window or pane becomes
+    the target of the commands after it, so no ids are needed.
+    """
+    first_window = spec.windows[0]
+    first = first_window.panes[0]
+    new_session = ["new-session", "-d", "-s", spec.name, "-x", str(spec.width), "-y", str(spec.height)]
+    new_session += ["-n", first_window.name]
+    if spec.start_directory:
+        new_session += ["-c", spec.start_directory]
+    for key, value in spec.environment:
+        new_session += ["-e", "%s=%s" % (key, value)]
+    commands = []
+    if first.environment == spec.environment:
+        commands.append(new_session + ([first.command] if first.command else []))
+    else:
+        # new-session's -e sets the session's environment, so a first pane
+        # with its own variables is started again with them at once.
+        commands.append(new_session)
+        commands.append(["respawn-pane", "-k", *_spawn_args(first)])
+    commands.extend(_label_window(first_window, spec.remain_on_exit, []))
+    commands.extend(_label_pane(first, []))
+    commands.extend(_fill_window(first_window))
+    for window in spec.windows[1:]:
+        commands.append(["new-window", "-t", "=%s:" % spec.name, "-n", window.name, *_spawn_args(window.panes[0])])
+        commands.extend(_label_window(window, spec.remain_on_exit, []))
+        commands.extend(_label_pane(window.panes[0], []))
+        commands.extend(_fill_window(window))
+    # Leave the first window selected, as a person attaching expects.
+    commands.append(["select-window", "-t", "=%s:^" % spec.name])
+    return commands
+
+
+class _Context:
+    """What repair actions need besides themselves: the spec and, when asked, window ids by name."""
+
+    def __init__(self, server, spec: SessionSpec):
+        self.server = server
+        self.spec = spec
+
+    def window_id(self, name: str) -> str | None:
+        # Read fresh each time: an earlier action may just have made the window.
+        state = read_session(self.server, self.spec.name)
+        return next((w.window_id for w in state.windows if w.key == name), None) if state else None
+
+
+def _action_commands(action, ctx: _Context) -> list[list[str]]:
+    spec = ctx.spec
+    if isinstance(action, CreateWindow):
+        window = action.window
+        commands = [["new-window", "-d", "-t", "=%s:" % spec.name, "-n", window.name, *_spawn_args(window.panes[0])]]
+        commands.extend(_label_window(window, spec.remain_on_exit, []))
+        commands.extend(_label_pane(window.panes[0], []))
+        return commands + _fill_window(window)
+    if isinstance(action, AddPane):
+        target = ["-t", action.window_id]
+        return [["split-window", "-d", *target, "-P", "-F", "#{pane_id}", *_spawn_args(action.pane)]]
+    if isinstance(action, MovePane):
+        window_id = action.window_id or ctx.window_id(action.window_name)
+        if window_id:
+            return [["join-pane", "-d", "-s", action.pane_id, "-t", window_id]]
+        window = next(w for w in spec.windows if w.name == action.window_name)
+        return [["break-pane", "-d", "-s", action.pane_id, "-n", window.name]] + _label_window(
+            window, spec.remain_on_exit, []
+        )
+    if isinstance(action, RespawnPane):
+        target = ["-t", action.pane_id]
+        return [
+            ["respawn-pane", "-k", *target, *_spawn_args(action.pane)],
+            ["set-option", "-p", *target, FINGERPRINT_OPTION, action.pane.fingerprint()],
+        ]
+    if isinstance(action, StartLog):
+        return [["pipe-pane", "-o", "-t", action.pane_id, "cat >> %s" % shlex.quote(action.log_file)]]
+    if isinstance(action, KillPane):
+        return [["kill-pane", "-t", action.pane_id]]
+    if isinstance(action, KillWindow):
+        return [["kill-window", "-t", action.window_id]]
+    if isinstance(action, SetRemainOnExit):
+        return [["set-option", "-w", "-t", action.window_id, "remain-on-exit", "on" if action.value else "off"]]
+    if isinstance(action, Relayout):
+        window_id = action.window_id or ctx.window_id(action.window_name)
+        return [
+            ["select-layout", "-t", window_id, action.layout],
+            ["set-option", "-w", "-t", window_id, LAYOUT_OPTION, action.layout],
+        ]
+    raise TypeError("unknown action %r" % (action,))
+
+
+def apply(server, spec: SessionSpec, actions: list) -> None:
+    """Carry out planned actions on a resolved spec (see effective()).
+
+    Creating a session is one chained call; if it fails half-way the session
+    is removed again so a failed run leaves nothing behind. Repairs run one
+    call per action so a failure names the action.
+    """
+    for action in actions:
+        if isinstance(action, CreateSession):
+            try:
+                run(server, *chain(session_commands(spec)))
+            except TmuxError:
+                server.cmd("kill-session", "-t", "=" + spec.name)
+                raise
+            continue
+        ctx = _Context(server, spec)
+        try:
+            if isinstance(action, AddPane):
+                pane_id = run(server, *_action_commands(action, ctx)[0])[0].strip()
+                run(server, *chain(_label_pane(action.pane, ["-t", pane_id])))
+            else:
+                run(server, *chain(_action_commands(action, ctx)))
+        except TmuxError as exc:
+            raise TmuxError("%s: %s" % (action.describe(), exc)) from exc
+
+
+def kill_session(server, name: str) -> bool:
+    """Remove the session; False when there was none."""
+    proc = server.cmd("kill-session", "-t", "=" + name)
+    if proc.stderr:
+        message = " ".join(proc.stderr)
+        if any(marker in message.lower() for marker in _GONE):
+            return False
+        raise TmuxError("tmux kill-session failed: %s" % message)
+    return True
+
+
+def capture(server, pane_id: str, lines: int) -> list[str]:
+    """The last ``lines`` non-empty-trailing lines of a pane's screen, joined where tmux wrapped them."""
+    out = run(server, "capture-pane", "-p", "-J", "-t", pane_id, "-S", "-%d" % lines)
+    while out and not out[-1].strip():
+        out.pop()
+    return out[-lines:]
+
+
+def pane_facts(pane: PaneState) -> dict:
+    """One pane as module output."""
+    return {
+        "name": pane.name,
+        "pane_id": pane.pane_id,
+        "window": pane.window_name,
+        "window_id": pane.window_id,
+        "window_index": pane.window_index,
+        "pane_index": pane.pane_index,
+        "pid": pane.pid,
+        "current_command": pane.current_command,
+        "start_command": pane.start_command,
+        "alive": not pane.dead,
+        "dead": pane.dead,
+        "dead_status": pane.dead_status,
+        "dead_signal": pane.dead_signal,
+        "logging": pane.logging,
+        "title": pane.title,
+        "activity": pane.activity,
+    }
+
+
+def session_facts(state: SessionState | None) -> dict:
+    """The session as module output: id, windows and panes."""
+    if state is None:
+        return {"exists": False, "session_id": None, "windows": [], "panes": []}
+    return {
+        "exists": True,
+        "session_id": state.session_id,
+        "windows": [
+            {
+                "name": w.key,
+                "window_id": w.window_id,
+                "index": w.index,
+                "layout": w.layout,
+                "remain_on_exit": w.remain_on_exit,
+                "panes": [p.name or p.pane_id for p in w.panes],
+            }
+            for w in state.windows
+        ],
+        "panes": [pane_facts(p) for p in state.panes()],
+    }
+
+
+def ensure_session(server, spec: SessionSpec, respawn_dead: bool = True, check_mode: bool = False) -> dict:
+    """Make the session match ``spec`` (resolved here); report what changed and the result.
+
+    In check mode nothing is touched and the facts are those of the session
+    as it is now.
+    """
+    spec = resolve(spec)
+    before = read_session(server, spec.name)
+    todo = plan(spec, before, respawn_dead)
+    after = before
+    if todo.changed and not check_mode:
+        apply(server, spec, todo.actions)
+        after = read_session(server, spec.name)
+    result = session_facts(after)
+    result.update(
+        changed=todo.changed,
+        actions=todo.describe(),
+        created=todo.names(CreateSession) + todo.names(CreateWindow) + todo.names(AddPane),
+        respawned=todo.names(RespawnPane, "dead"),
+        restarted=todo.names(RespawnPane, "changed"),
+        removed=todo.names(KillPane) + todo.names(KillWindow),
+        diff={"before": describe_state(before, spec), "after": describe_after(spec, before, respawn_dead)},
+    )
+    return result
+
+
+def ensure_absent(server, name: str, check_mode: bool = False) -> dict:
+    """Remove the session if it exists."""
+    before = read_session(server, name)
+    if before is not None and not check_mode:
+        kill_session(server, name)
+    return {
+        "changed": before is not None,
+        "exists": False,
+        "session_id": before.session_id if before else None,
+        "actions": ["remove session %s" % name] if before else [],
+        "diff": {"before": describe_state(before), "after": {}},
+        "windows": [],
+        "panes": [],
+    }
