@@ -397,6 +397,14 @@ def resolve(spec: SessionSpec) -> SessionSpec:
     return replace(spec, windows=windows)
 
 
+def _relayout_source(spec: SessionSpec, state: SessionState, pane: PaneState, relayout: dict) -> None:
+    """Re-arrange the described window a pane leaves (moved or removed)."""
+    window = next(w for w in state.windows if w.window_id == pane.window_id)
+    described = next((w for w in spec.windows if w.name == window.managed_name), None)
+    if described is not None:
+        relayout.setdefault(described.name, Relayout(window.window_id, described.name, described.layout))
+
+
 def plan(spec: SessionSpec, state: SessionState | None, respawn_dead: bool = True) -> Plan:
     """List the actions that turn ``state`` into what a resolved ``spec`` describes.
 
@@ -423,9 +431,9 @@ def plan(spec: SessionSpec, state: SessionState | None, respawn_dead: bool = Tru
             moved = [p for p in window.panes if p.name in by_pane]
             if moved:
                 # Panes that exist elsewhere join the new window once it exists.
-                result.actions.extend(
-                    MovePane(by_pane[p.name].pane_id, "", window.name, p.name) for p in moved
-                )
+                for p in moved:
+                    result.actions.append(MovePane(by_pane[p.name].pane_id, "", window.name, p.name))
+                    _relayout_source(spec, state, by_pane[p.name], relayout)
                 relayout[window.name] = Relayout("", window.name, window.layout)
             continue
         if current.layout != window.layout:
@@ -441,6 +449,7 @@ def plan(spec: SessionSpec, state: SessionState | None, respawn_dead: bool = Tru
             if existing.window_id != current.window_id:
                 result.actions.append(MovePane(existing.pane_id, current.window_id, window.name, pane.name))
                 relayout[window.name] = Relayout(current.window_id, window.name, window.layout)
+                _relayout_source(spec, state, existing, relayout)
             if existing.fingerprint != pane.fingerprint():
                 result.actions.append(RespawnPane(existing.pane_id, pane, "changed"))
             elif existing.dead and respawn_dead:
@@ -458,9 +467,7 @@ def plan(spec: SessionSpec, state: SessionState | None, respawn_dead: bool = Tru
         for pane in window.panes:
             if pane.name and pane.name not in wanted_panes:
                 result.actions.append(KillPane(pane.pane_id, pane.name))
-                if window.managed_name in wanted_windows:
-                    spec_window = next(w for w in spec.windows if w.name == window.managed_name)
-                    relayout.setdefault(window.managed_name, Relayout(window.window_id, window.managed_name, spec_window.layout))
+                _relayout_source(spec, state, pane, relayout)
     result.actions.extend(relayout.values())
     return result
 

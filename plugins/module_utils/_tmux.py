@@ -192,7 +192,9 @@ def parse_panes(lines: list[str]) -> SessionState | None:
 
 def read_session(server, name: str) -> SessionState | None:
     """The session's windows and panes, or None when the session (or server) does not exist."""
-    proc = server.cmd("list-panes", "-s", "-t", "=" + name, "-F", PANE_FORMAT)
+    # list-panes takes a window target: without the ':' an unknown '=name'
+    # falls back to some other session's window.
+    proc = server.cmd("list-panes", "-s", "-t", "=%s:" % name, "-F", PANE_FORMAT)
     if proc.stderr:
         message = " ".join(proc.stderr)
         if any(marker in message.lower() for marker in _GONE):

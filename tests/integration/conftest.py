@@ -1,0 +1,119 @@
+"""Real tmux on a private socket per test, and real ansible-playbook runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
+
+if shutil.which("tmux") is None:
+    pytest.exit("tmux is not installed: the integration tests need it (apt-get install tmux)", returncode=2)
+
+
+class Tmux:
+    """Raw tmux on one private socket: an independent view to check the modules against."""
+
+    def __init__(self, socket_name: str):
+        self.socket_name = socket_name
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        proc = subprocess.run(["tmux", "-L", self.socket_name, *args], capture_output=True, text=True, check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError("tmux %s failed: %s" % (" ".join(args), proc.stderr))
+        return proc.stdout
+
+    def has_session(self, name: str) -> bool:
+        return subprocess.run(["tmux", "-L", self.socket_name, "has-session", "-t", "=" + name],
+                              capture_output=True, check=False).returncode == 0
+
+    def panes(self, name: str) -> dict[str, dict]:
+        """Named panes of a session: window name, id, pid, dead."""
+        out = self("list-panes", "-s", "-t", "=%s:" % name, "-F",
+                   "#{@moana_pane}|#{@moana_window}|#{pane_id}|#{pane_pid}|#{pane_dead}|#{window_id}")
+        panes = {}
+        for line in out.splitlines():
+            pane, window, pane_id, pid, dead, window_id = line.split("|")
+            panes[pane or pane_id] = {"window": window, "id": pane_id, "pid": int(pid), "dead": dead == "1",
+                                      "window_id": window_id}
+        return panes
+
+    def wait_dead(self, name: str, pane: str, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.panes(name)[pane]["dead"]:
+                return
+            time.sleep(0.05)
+        raise AssertionError("pane %s did not die within %ss" % (pane, timeout))
+
+    def wait_for_file(self, path: Path, text: str, timeout: float = 5.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if path.exists() and text in path.read_text():
+                return path.read_text()
+            time.sleep(0.05)
+        raise AssertionError("%s never contained %r" % (path, text))
+
+
+@pytest.fixture
+def tmux():
+    """A private tmux server, killed after the test whatever happened."""
+    socket_name = "moana-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
+    yield Tmux(socket_name)
+    subprocess.run(["tmux", "-L", socket_name, "kill-server"], capture_output=True, check=False)
+
+
+class PlaybookRun:
+    def __init__(self, proc: subprocess.CompletedProcess, results: list[dict]):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.results = results
+
+    def result(self, task: str) -> dict:
+        for entry in self.results:
+            if entry["task"] == task:
+                return entry["result"]
+        raise AssertionError("no result for task %r; output:\n%s\n%s" % (task, self.stdout, self.stderr))
+
+    def recap(self) -> dict:
+        """PLAY RECAP counters for localhost."""
+        line = next(line for line in self.stdout.splitlines() if line.startswith("localhost") and "ok=" in line)
+        return {key: int(value) for key, value in (part.split("=") for part in line.split()[2:])}
+
+
+@pytest.fixture
+def playbook(tmp_path):
+    """Write a playbook and run it with ansible-playbook from the repo root, as a user would."""
+    counter = [0]
+
+    def run(plays: list[dict] | str, *extra_args: str, env: dict | None = None) -> PlaybookRun:
+        counter[0] += 1
+        path = tmp_path / ("play%d.yml" % counter[0])
+        path.write_text(plays if isinstance(plays, str) else json.dumps(plays))
+        results_file = tmp_path / ("results%d.jsonl" % counter[0])
+        environ = dict(os.environ)
+        environ.update(
+            MOANA_RESULTS_FILE=str(results_file),
+            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
+            ANSIBLE_CALLBACKS_ENABLED="record_results",
+            ANSIBLE_NOCOLOR="1",
+            ANSIBLE_DEPRECATION_WARNINGS="0",
+        )
+        environ.update(env or {})
+        bin_dir = Path(sys.executable).parent
+        proc = subprocess.run([str(bin_dir / "ansible-playbook"), str(path), *extra_args], cwd=REPO,
+                              env=environ, capture_output=True, text=True, check=False, timeout=300)
+        results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
+        return PlaybookRun(proc, results)
+
+    return run

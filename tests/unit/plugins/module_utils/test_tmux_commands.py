@@ -1,0 +1,103 @@
+"""The tmux command lines built from a layout, and the parsing of tmux's answer. No tmux here."""
+
+from __future__ import annotations
+
+from ansible_collections.moana.orchestration.plugins.module_utils import _layout as L
+from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
+
+
+def spec_with(panes_per_window, **extra):
+    windows = [
+        {"name": "w%d" % w, "panes": [{"name": "p%d_%d" % (w, p), "command": "sleep 60"} for p in range(n)]}
+        for w, n in enumerate(panes_per_window)
+    ]
+    return L.resolve(L.parse_session({"name": "s", "windows": windows, **extra}))
+
+
+def test_chain_separates_commands_and_escapes_a_trailing_semicolon():
+    argv = T.chain([["new-session", "-d", "echo a;"], ["set-option", "-e", "K=x\\;"], ["list-panes"]])
+    assert argv == ["new-session", "-d", "echo a\\;", ";", "set-option", "-e", "K=x\\\\;", ";", "list-panes"]
+
+
+def test_one_split_and_relayout_per_extra_pane():
+    commands = T.session_commands(spec_with([32]))
+    verbs = [c[0] for c in commands]
+    assert verbs.count("new-session") == 1
+    assert verbs.count("split-window") == 31
+    # Re-tiling after every split is what lets 32 panes fit.
+    for i, verb in enumerate(verbs):
+        if verb == "split-window":
+            assert "select-layout" in verbs[i + 1:i + 6]
+
+
+def test_windows_after_the_first_are_new_windows_and_the_first_is_selected_last():
+    commands = T.session_commands(spec_with([2, 1, 3]))
+    verbs = [c[0] for c in commands]
+    assert verbs.count("new-window") == 2 and verbs.count("split-window") == 3
+    assert commands[-1] == ["select-window", "-t", "=s:^"]
+    assert ["set-option", "-w", "@moana_window", "w2"] in commands
+
+
+def test_session_environment_goes_on_new_session_and_pane_environment_respawns_the_first_pane():
+    spec = L.resolve(L.parse_session({
+        "name": "s", "environment": {"S": "1"}, "start_directory": "/tmp",
+        "windows": [{"name": "w", "panes": [{"name": "a", "command": "run", "environment": {"P": "2"}}]}],
+    }))
+    commands = T.session_commands(spec)
+    assert commands[0][:2] == ["new-session", "-d"] and "S=1" in commands[0] and "P=2" not in commands[0]
+    assert commands[1] == ["respawn-pane", "-k", "-c", "/tmp", "-e", "P=2", "-e", "S=1", "run"]
+
+
+def test_pane_labels_carry_name_fingerprint_and_log():
+    spec = L.resolve(L.parse_session({
+        "name": "s", "windows": [{"name": "w", "panes": [{"name": "a b", "command": "x", "log_file": "/l/it's.log"}]}],
+    }))
+    commands = T.session_commands(spec)
+    pane = spec.windows[0].panes[0]
+    assert ["set-option", "-p", "@moana_pane", "a b"] in commands
+    assert ["set-option", "-p", "@moana_fingerprint", pane.fingerprint()] in commands
+    assert ["pipe-pane", "-o", "cat >> '/l/it'\"'\"'s.log'"] in commands
+
+
+def row(**values):
+    base = {
+        "session_id": "$1", "session_name": "s", "window_id": "@1", "window_index": "0", "window_name": "bash",
+        "@moana_window": "main", "@moana_layout": "tiled", "remain-on-exit": "on", "window_activity": "1700000000",
+        "pane_id": "%1", "pane_index": "0", "@moana_pane": "claude", "@moana_fingerprint": "abc", "pane_pid": "42",
+        "pane_current_command": "node", "pane_dead": "0", "pane_dead_status": "", "pane_dead_signal": "",
+        "pane_pipe": "1", "pane_title": "Claude Code", "pane_start_command": '"claude"',
+    }
+    base.update(values)
+    return "\x1f".join(base[name] for name in T._FIELDS)
+
+
+def test_parse_panes_groups_by_window_in_index_order():
+    state = T.parse_panes([
+        row(window_id="@2", window_index="1", pane_id="%3", **{"@moana_pane": "anti", "@moana_window": "second"}),
+        row(pane_id="%2", pane_index="1", pane_dead="1", pane_dead_status="3", **{"@moana_pane": "codex"}),
+        row(),
+    ])
+    assert [w.key for w in state.windows] == ["main", "second"]
+    assert [p.name for p in state.windows[0].panes] == ["claude", "codex"]
+    codex = state.windows[0].panes[1]
+    assert codex.dead and codex.dead_status == 3 and codex.pid == 42 and codex.logging
+    assert state.windows[0].remain_on_exit and state.windows[0].layout == "tiled"
+    facts = T.session_facts(state)
+    assert facts["exists"] and facts["session_id"] == "$1"
+    assert facts["panes"][1]["alive"] is False and facts["windows"][1]["panes"] == ["anti"]
+
+
+def test_parse_panes_keeps_a_start_command_that_contains_the_separator_free_text():
+    state = T.parse_panes([row(pane_start_command='"sh -c \'a | b\'"')])
+    assert state.windows[0].panes[0].start_command == '"sh -c \'a | b\'"'
+
+
+def test_hand_made_window_and_pane_have_no_managed_name():
+    state = T.parse_panes([row(**{"@moana_window": "", "@moana_pane": "", "@moana_layout": ""})])
+    window = state.windows[0]
+    assert window.key == "bash" and not window.managed_name and window.panes[0].name == ""
+
+
+def test_no_rows_means_no_session():
+    assert T.parse_panes([]) is None
+    assert T.session_facts(None) == {"exists": False, "session_id": None, "windows": [], "panes": []}
