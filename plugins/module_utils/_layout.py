@@ -491,7 +491,7 @@ def describe_after(spec: SessionSpec, state: SessionState | None, respawn_dead: 
                 existing is not None and existing.dead and not respawn_dead
                 and existing.fingerprint == p.fingerprint()
             )
-            panes.append(_pane_view(p.name, p.command, [k for k, _ in p.environment], "dead" if stays_dead else "alive"))
+            panes.append(_pane_view(p.name, p.command, [key for key, dummy in p.environment], "dead" if stays_dead else "alive"))
         windows.append({"name": w.name, "layout": w.layout, "panes": panes})
     wanted = {w.name for w in spec.windows}
     for w in state.windows if state else ():
@@ -522,7 +522,7 @@ def describe_state(state: SessionState | None, spec: SessionSpec | None = None) 
         for p in w.panes:
             wanted = described.get(p.name)
             if wanted is not None and wanted.fingerprint() == p.fingerprint:
-                command, env = wanted.command, [k for k, _ in wanted.environment]
+                command, env = wanted.command, [key for key, dummy in wanted.environment]
             else:
                 command, env = (p.start_command or None), []
             panes.append(_pane_view(p.name or p.pane_id, command, env, "dead" if p.dead else "alive"))

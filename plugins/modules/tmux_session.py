@@ -13,7 +13,7 @@ author:
   - Moana Orchestration maintainers (@moana)
 description:
   - Creates a detached tmux session laid out as described, or brings an existing
-    one back to its description: missing windows and panes are added, dead panes
+    one back to its description. Missing windows and panes are added, dead panes
     are respawned, panes whose command, directory or environment changed are
     restarted, and panes and windows that this module made but the description no
     longer names are removed.
@@ -24,6 +24,7 @@ description:
     order or size a person gave them.
   - A new session is built with one chained tmux call.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - moana.orchestration.tmux_socket
 options:
   name:
@@ -115,6 +116,8 @@ options:
                 an absolute path whose directory must exist. Logging survives a respawn.
             type: path
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
   diff_mode:

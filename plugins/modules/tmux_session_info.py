@@ -18,6 +18,7 @@ description:
   - A missing session (or a tmux server that is not running) is not an error; the
     module returns RV(exists=false).
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - moana.orchestration.tmux_socket
 options:
   name:
@@ -32,6 +33,8 @@ options:
     type: int
     default: 0
 attributes:
+  platform:
+    platforms: posix
   check_mode:
     support: full
     details:
