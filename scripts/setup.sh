@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up this checkout on a Debian machine: tmux (and the test tools' system
+# packages with --test) from apt, and a Python venv in .venv with the
+# requirements. Safe to run again: installs only what is missing.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+venv=${VENV:-$repo/.venv}
+requirements=$repo/requirements.txt
+packages=(tmux)
+if [ "${1:-}" = "--test" ]; then
+  requirements=$repo/requirements-test.txt
+  packages+=(git shellcheck)
+fi
+
+python=${PYTHON:-python3}
+if ! command -v "$python" >/dev/null || ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
+  packages+=(python3 python3-venv)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "setup: installing ${missing[*]} with apt-get"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+# Reinstall only when the requirements changed since the last run.
+stamp=$venv/.requirements.sha256
+wanted=$(cat "$repo"/requirements*.txt "$requirements" | sha256sum | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+  echo "setup: installing $(basename "$requirements") into $venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -r "$requirements"
+  echo "$wanted" > "$stamp"
+fi
+echo "setup: ready ($("$venv/bin/ansible-playbook" --version | head -1), $(tmux -V))"
