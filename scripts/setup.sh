@@ -31,8 +31,8 @@ fi
 
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 # Reinstall only when the requirements changed since the last run.
-stamp=$venv/.requirements.sha256
-wanted=$(cat "$repo"/requirements*.txt "$requirements" | sha256sum | cut -d' ' -f1)
+stamp=$venv/.$(basename "$requirements").sha256
+wanted=$(cat "$repo"/requirements*.txt | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "setup: installing $(basename "$requirements") into $venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
