@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: building a tmux layout with tmux_session against the floors.
 
 In one run, on a private tmux server kept warm by an idle session:
@@ -38,7 +37,7 @@ WIDTH, HEIGHT = 200, 50
 def raw_build(socket: str, name: str, panes: int, directory: str) -> None:
     argv = ["tmux", "-L", socket, "new-session", "-d", "-s", name, "-x", str(WIDTH), "-y", str(HEIGHT),
             "-c", directory, "-n", "w0", "sleep 600"]
-    for _ in range(panes - 1):
+    for dummy in range(panes - 1):
         argv += [";", "split-window", "-c", directory, "sleep 600", ";", "select-layout", "tiled"]
     subprocess.run(argv, check=True)
 
@@ -56,14 +55,14 @@ def libtmux_build(server, name: str, panes: int, directory: str) -> None:
     session = server.new_session(session_name=name, start_directory=directory, x=WIDTH, y=HEIGHT,
                                  window_name="w0", window_command="sleep 600")
     window = session.windows[0]
-    for _ in range(panes - 1):
+    for dummy in range(panes - 1):
         window.split(start_directory=directory, shell="sleep 600")
         window.select_layout("tiled")
 
 
 def timed(build, kill, repeat: int) -> list[float]:
     samples = []
-    for _ in range(repeat):
+    for dummy in range(repeat):
         name = "bench-" + uuid.uuid4().hex[:8]
         start = time.perf_counter()
         build(name)
@@ -103,7 +102,7 @@ def main() -> None:
             repeat = args.repeat if panes == 4 else max(3, args.repeat // 3)
             # Interleave the three builders so drift in machine load hits all alike.
             samples = {"raw": [], "core": [], "libtmux": []}
-            for _ in range(repeat):
+            for dummy in range(repeat):
                 samples["raw"] += timed(lambda n: raw_build(socket, n, panes, directory), kill, 1)
                 samples["core"] += timed(lambda n: core_build(server, n, panes, directory), kill, 1)
                 samples["libtmux"] += timed(lambda n: libtmux_build(server, n, panes, directory), kill, 1)
@@ -128,7 +127,7 @@ def main() -> None:
         env = dict(os.environ, ANSIBLE_NOCOLOR="1")
         run_playbook(plays / "ping.yml", [], env)  # warm the caches once
         ping, session = [], []
-        for _ in range(args.playbook_repeat):
+        for dummy in range(args.playbook_repeat):
             ping.append(run_playbook(plays / "ping.yml", [], env))
             name = "bench-" + uuid.uuid4().hex[:8]
             session.append(run_playbook(plays / "session.yml", ["-e", "bench_name=" + name], env))
