@@ -139,6 +139,8 @@ def main() -> None:
         }
     finally:
         subprocess.run(["tmux", "-L", socket, "kill-server"], check=False)
+        socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / ("tmux-%d" % os.getuid())
+        (socket_dir / socket).unlink(missing_ok=True)
 
     for panes in (4, 32):
         f = figures["%d_panes" % panes]

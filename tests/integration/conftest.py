@@ -70,6 +70,9 @@ def tmux():
     socket_name = "moana-test-%d-%s" % (os.getpid(), uuid.uuid4().hex[:8])
     yield Tmux(socket_name)
     subprocess.run(["tmux", "-L", socket_name, "kill-server"], capture_output=True, check=False)
+    # tmux leaves the socket file behind when its server is killed.
+    socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / ("tmux-%d" % os.getuid())
+    (socket_dir / socket_name).unlink(missing_ok=True)
 
 
 class PlaybookRun:
