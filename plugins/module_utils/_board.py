@@ -1,0 +1,997 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The board (CLAUDE.md): the only code that parses and writes it. Standard library only.
+
+The board keeps the four sections of the original scripts, each between
+markers, in the markdown shape people and agents already read and edit by
+hand:
+
+    <!-- BEGIN moana.orchestration: task-queue -->
+    ## Task Assignment Queue
+    <!-- last-id: TASK-002 -->
+
+    ### [TASK-002] Add a login form
+    - **Assigned To**: amp
+    - **Priority**: HIGH
+    - **Status**: PENDING
+    - **Description**: ...
+    - **Files Involved**: src/login.tsx
+    - **Date**: 2026-11-24 14:30
+
+    <!-- END moana.orchestration: task-queue -->
+
+Everything outside the markers is the user's and is written back byte for
+byte, as is every managed entry an operation did not touch. Writes are
+locked (``flock`` on ``<board>.lock``) read-modify-writes that replace the
+file atomically (temp file in the same directory, fsync, rename), so
+concurrent agents never lose an update and a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import errno
+import fcntl
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+MARKER = re.compile(r"^<!-- (BEGIN|END) moana\.orchestration: ([A-Za-z0-9_-]+) -->[ \t]*$")
+_HEADER = re.compile(r"^### (.*)$")
+_ENTRY_ID = re.compile(r"^\[([A-Z]+-\d+)\](?:[ \t]+(.*))?$")
+_FIELD = re.compile(r"^- \*\*([^*]+)\*\*:[ \t]?(.*)$")
+_LAST_ID = re.compile(r"^<!-- last-id: ([A-Z]+)-(\d+) -->[ \t]*$")
+
+DATE_FORMAT = "%Y-%m-%d %H:%M"
+PRIORITIES = ("HIGH", "MEDIUM", "LOW")
+TASK_STATUSES = ("PENDING", "IN_PROGRESS", "BLOCKED", "FAILED")
+AGENT_STATES = ("IDLE", "IN_PROGRESS", "BLOCKED", "OFFLINE")
+TASK_FIELDS = ("Assigned To", "Priority", "Status", "Description", "Files Involved", "Date", "Started", "Reason")
+COMPLETION_FIELDS = ("Completed By", "Date", "Duration", "Changes Made", "Files Modified")
+MESSAGE_FIELDS = ("From", "To", "Date", "Text")
+STATUS_COLUMNS = ("Agent", "Role", "State", "Current Task", "Last Update")
+
+
+@dataclass(frozen=True)
+class SectionKind:
+    name: str  # the marker name
+    title: str  # the markdown heading
+    prefix: str | None  # id prefix of its entries; None for the status table
+    fields: tuple[str, ...]
+
+
+TASKS = SectionKind("task-queue", "Task Assignment Queue", "TASK", TASK_FIELDS)
+COMPLETIONS = SectionKind("completion-log", "Task Completion Log", "TASK", COMPLETION_FIELDS)
+STATUS = SectionKind("llm-status", "Current LLM Status", None, STATUS_COLUMNS)
+MESSAGES = SectionKind("messages", "Inter-LLM Messages", "MSG", MESSAGE_FIELDS)
+SECTIONS = (TASKS, COMPLETIONS, STATUS, MESSAGES)
+SECTION_BY_NAME = {kind.name: kind for kind in SECTIONS}
+
+
+class BoardError(ValueError):
+    """A board that cannot be read or an operation that cannot be done; names the problem and the fix."""
+
+
+class BoardParseError(BoardError):
+    """The board file is malformed; nothing was written."""
+
+    def __init__(self, path: str | None, line: int, problem: str):
+        self.path, self.line, self.problem = path, line, problem
+        super().__init__("%s:%d: %s" % (path or "<board>", line, problem))
+
+
+class NotFound(BoardError):
+    """No task, message or section with that id."""
+
+
+class Conflict(BoardError):
+    """The operation clashes with the board's state (a task another agent holds, ...)."""
+
+
+class LockTimeout(BoardError):
+    """Another writer held the board's lock for longer than the timeout."""
+
+
+def now() -> datetime.datetime:
+    return datetime.datetime.now().replace(second=0, microsecond=0)
+
+
+def format_date(value: datetime.datetime) -> str:
+    return value.strftime(DATE_FORMAT)
+
+
+def parse_date(value: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.strptime(value.strip(), DATE_FORMAT)
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass
+class Entry:
+    """One ``### [ID] ...`` block: fields in order, plus lines that are not fields (kept)."""
+
+    entry_id: str
+    heading: str  # the text after the id on the header line
+    fields: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    raw: list[str] | None = None  # the original lines, reused while the entry is unchanged
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.fields.get(name, default)
+
+    def set(self, name: str, value: str) -> None:
+        if self.fields.get(name) != value:
+            self.fields[name] = value
+            self.raw = None
+
+    def drop(self, name: str) -> None:
+        if name in self.fields:
+            del self.fields[name]
+            self.raw = None
+
+    def render(self, order: tuple[str, ...]) -> list[str]:
+        if self.raw is not None:
+            return self.raw
+        header = "### [%s]%s" % (self.entry_id, " " + self.heading if self.heading else "")
+        lines = [header]
+        names = [name for name in order if name in self.fields] + [name for name in self.fields if name not in order]
+        for name in names:
+            first, *rest = _clean_value(self.fields[name]).split("\n")
+            lines.append("- **%s**: %s" % (name, first))
+            lines.extend("  " + more for more in rest)
+        lines.extend(self.notes)
+        lines.append("")
+        return lines
+
+    def as_dict(self) -> dict:
+        return {"id": self.entry_id, "heading": self.heading, "fields": dict(self.fields)}
+
+
+def _clean_value(value: str) -> str:
+    """A field value as it can be written: no CR, no lines that would read as markup of ours."""
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out = []
+    for line in lines:
+        stripped = line.strip()
+        # A continuation line must not start a new entry or close a section.
+        if stripped.startswith("###") or MARKER.match(stripped) or stripped.startswith("<!--"):
+            line = "\\" + stripped
+        out.append(line.rstrip())
+    return "\n".join(out).strip("\n")
+
+
+@dataclass
+class EntrySection:
+    """A managed section made of entries (task queue, completion log, messages)."""
+
+    kind: SectionKind
+    preamble: list[str]  # lines before the first entry (heading, counter, user notes)
+    entries: list[Entry]
+    last_id: int | None  # from the ``<!-- last-id: ... -->`` counter, None when absent
+    dirty: bool = False
+
+    def find(self, entry_id: str) -> Entry | None:
+        return next((entry for entry in self.entries if entry.entry_id == entry_id), None)
+
+    def highest_id(self) -> int:
+        numbers = [int(entry.entry_id.split("-")[1]) for entry in self.entries]
+        return max(numbers + [self.last_id or 0])
+
+    def render(self) -> list[str]:
+        lines = list(self.preamble)
+        for entry in self.entries:
+            if lines and lines[-1] != "":
+                lines.append("")  # entries are separated by a blank line
+            lines.extend(entry.render(self.kind.fields))
+        return lines
+
+
+@dataclass
+class StatusSection:
+    """The Current LLM Status table."""
+
+    preamble: list[str]
+    rows: list[dict[str, str]]
+    trailer: list[str]  # lines after the table
+    dirty: bool = False
+
+    def find(self, agent: str) -> dict[str, str] | None:
+        return next((row for row in self.rows if row["Agent"] == agent), None)
+
+    def render(self) -> list[str]:
+        lines = list(self.preamble)
+        lines.append("| " + " | ".join(STATUS_COLUMNS) + " |")
+        lines.append("| " + " | ".join("---" for _col in STATUS_COLUMNS) + " |")
+        for row in self.rows:
+            lines.append("| " + " | ".join(_cell(row.get(col, "")) for col in STATUS_COLUMNS) + " |")
+        lines.extend(self.trailer)
+        return lines
+
+
+def _cell(value: str) -> str:
+    text = " ".join(str(value).split()) or "-"
+    return text.replace("|", "\\|")
+
+
+def _split_row(line: str) -> list[str]:
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    cells = re.split(r"(?<!\\)\|", body)
+    return [cell.strip().replace("\\|", "|") for cell in cells]
+
+
+# --------------------------------------------------------------------------- document
+
+
+@dataclass
+class Block:
+    """One managed section in the file: its marker name, raw inner lines and, once parsed, its model."""
+
+    name: str
+    begin_line: int  # 1-based line number of the BEGIN marker, for error messages
+    inner: list[str]  # lines between the markers, without line endings
+    begin: str  # the marker lines as written (kept byte for byte)
+    end: str
+    model: EntrySection | StatusSection | None = None
+
+
+@dataclass
+class Board:
+    """A parsed board: user text and managed blocks in file order."""
+
+    path: str | None
+    parts: list  # str (user text, exact) or Block
+    newline: str
+    changed: bool = False
+
+    def blocks(self) -> dict[str, Block]:
+        return {part.name: part for part in self.parts if isinstance(part, Block)}
+
+    def section(self, kind: SectionKind):
+        """The parsed model of a managed section; BoardError when the section is missing."""
+        block = self.blocks().get(kind.name)
+        if block is None:
+            raise NotFound(
+                "%s has no %s section (markers 'moana.orchestration: %s'); run the start playbook or "
+                "'orchestra board init' to add it" % (self.path or "the board", kind.title, kind.name)
+            )
+        if block.model is None:
+            block.model = _parse_block(self.path, block, kind)
+        return block.model
+
+    def has(self, kind: SectionKind) -> bool:
+        return kind.name in self.blocks()
+
+    def touch(self, model) -> None:
+        model.dirty = True
+        self.changed = True
+
+    def render(self) -> str:
+        out = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            inner = part.model.render() if part.model is not None and part.model.dirty else part.inner
+            out.append(part.begin)
+            out.extend(line + self.newline for line in inner)
+            out.append(part.end)
+        return "".join(out)
+
+
+def _lines_with_offsets(text: str):
+    start = 0
+    number = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end + 1
+        number += 1
+        yield number, text[start:end]
+        start = end
+
+
+def _strip_eol(line: str) -> str:
+    if line.endswith("\r\n"):
+        return line[:-2]
+    if line.endswith("\n"):
+        return line[:-1]
+    return line
+
+
+def parse(text: str, path: str | None = None) -> Board:
+    """Split the file into user text and managed blocks; BoardParseError on bad markers.
+
+    Sections are parsed lazily (``Board.section``), so an operation reads
+    only the sections it touches.
+    """
+    first_eol = text.find("\n")
+    newline = "\r\n" if first_eol > 0 and text[first_eol - 1] == "\r" else "\n"
+    parts: list = []
+    user_start = 0
+    line_start = 0
+    current: Block | None = None
+    seen: dict[str, int] = {}
+    for number, line in _lines_with_offsets(text):
+        bare = _strip_eol(line)
+        match = MARKER.match(bare) if bare.startswith("<!--") else None
+        if match and match.group(1) == "BEGIN":
+            name = match.group(2)
+            if current is not None:
+                raise BoardParseError(path, number, "section %r begins inside section %r (begun on line %d); "
+                                      "add its END marker first" % (name, current.name, current.begin_line))
+            if name in seen:
+                raise BoardParseError(path, number, "section %r is begun twice (first on line %d); "
+                                      "remove one copy" % (name, seen[name]))
+            seen[name] = number
+            parts.append(text[user_start:line_start])
+            current = Block(name, number, [], line if line.endswith("\n") else line + newline, "")
+        elif match:
+            name = match.group(2)
+            if current is None or current.name != name:
+                raise BoardParseError(path, number, "END marker for section %r without its BEGIN marker; "
+                                      "add the BEGIN marker or remove this line" % name)
+            # A file that ends on the marker gets its line ending: blocks always end with one.
+            current.end = line if line.endswith("\n") else line + newline
+            parts.append(current)
+            current = None
+            user_start = line_start + len(line)
+        elif current is not None:
+            current.inner.append(bare)
+        line_start += len(line)
+    if current is not None:
+        raise BoardParseError(path, current.begin_line, "section %r is never closed; add "
+                              "'<!-- END moana.orchestration: %s -->' after its content" % (current.name, current.name))
+    parts.append(text[user_start:])
+    for part in parts:
+        if isinstance(part, Block) and part.name not in SECTION_BY_NAME:
+            raise BoardParseError(path, part.begin_line, "unknown section %r; known sections are %s"
+                                  % (part.name, ", ".join(SECTION_BY_NAME)))
+    return Board(path, [part for part in parts if part != ""], newline)
+
+
+def _parse_block(path: str | None, block: Block, kind: SectionKind):
+    if kind is STATUS:
+        return _parse_status(path, block)
+    return _parse_entries(path, block, kind)
+
+
+def _parse_entries(path: str | None, block: Block, kind: SectionKind) -> EntrySection:
+    preamble: list[str] = []
+    entries: list[Entry] = []
+    last_id = None
+    current: Entry | None = None
+    last_field: str | None = None
+    seen: dict[str, int] = {}
+    for index, line in enumerate(block.inner):
+        number = block.begin_line + 1 + index
+        header = _HEADER.match(line)
+        if header:
+            match = _ENTRY_ID.match(header.group(1).strip())
+            if not match:
+                raise BoardParseError(path, number, "entry %r in %s has no id; write it as '### [%s-001] %s'"
+                                      % (line, kind.title, kind.prefix, header.group(1).strip()))
+            entry_id = match.group(1)
+            if not entry_id.startswith(kind.prefix + "-"):
+                raise BoardParseError(path, number, "entry id %s does not belong in %s (ids there start with %s-)"
+                                      % (entry_id, kind.title, kind.prefix))
+            if entry_id in seen:
+                raise BoardParseError(path, number, "%s appears twice in %s (first on line %d); remove or renumber one"
+                                      % (entry_id, kind.title, seen[entry_id]))
+            seen[entry_id] = number
+            current = Entry(entry_id, (match.group(2) or "").strip(), raw=[line])
+            entries.append(current)
+            last_field = None
+            continue
+        if current is None:
+            counter = _LAST_ID.match(line)
+            if counter and counter.group(1) == kind.prefix:
+                last_id = int(counter.group(2))
+            preamble.append(line)
+            continue
+        current.raw.append(line)
+        found = _FIELD.match(line)
+        if found:
+            last_field = found.group(1).strip()
+            current.fields[last_field] = found.group(2).rstrip()
+        elif line.startswith("  ") and last_field is not None and line.strip():
+            current.fields[last_field] += "\n" + line[2:].rstrip()
+        elif line.strip():
+            current.notes.append(line)
+            last_field = None
+        else:
+            last_field = None
+    return EntrySection(kind, preamble, entries, last_id)
+
+
+def _parse_status(path: str | None, block: Block) -> StatusSection:
+    preamble: list[str] = []
+    rows: list[dict[str, str]] = []
+    trailer: list[str] = []
+    columns: list[str] | None = None
+    state = "before"
+    for index, line in enumerate(block.inner):
+        number = block.begin_line + 1 + index
+        is_row = line.strip().startswith("|")
+        if state == "before":
+            if is_row:
+                columns = _split_row(line)
+                missing = [col for col in ("Agent", "State") if col not in columns]
+                if missing:
+                    raise BoardParseError(path, number, "the status table has no %s column; its header must be '| %s |'"
+                                          % (" or ".join(missing), " | ".join(STATUS_COLUMNS)))
+                state = "separator"
+            else:
+                preamble.append(line)
+        elif state == "separator":
+            if not re.match(r"^\s*\|?[\s:|-]+\|?\s*$", line):
+                raise BoardParseError(path, number, "the status table's header must be followed by a '| --- |' line")
+            state = "rows"
+        elif state == "rows" and is_row:
+            cells = _split_row(line)
+            if len(cells) != len(columns):
+                raise BoardParseError(path, number, "status row has %d cells, the header has %d" % (len(cells), len(columns)))
+            row = dict(zip(columns, cells))
+            if not row["Agent"] or row["Agent"] == "-":
+                raise BoardParseError(path, number, "status row without an agent name")
+            rows.append({col: row.get(col, "-") for col in STATUS_COLUMNS})
+        else:
+            state = "after"
+            trailer.append(line)
+    if columns is None:
+        rows, trailer = [], []
+    return StatusSection(preamble, rows, trailer)
+
+
+def empty_section(kind: SectionKind) -> list[str]:
+    """The inner lines of a new, empty section."""
+    lines = ["## " + kind.title]
+    if kind.prefix and kind is not COMPLETIONS:
+        lines.append("<!-- last-id: %s-000 -->" % kind.prefix)
+    lines.append("")
+    if kind is STATUS:
+        lines.append("| " + " | ".join(STATUS_COLUMNS) + " |")
+        lines.append("| " + " | ".join("---" for _col in STATUS_COLUMNS) + " |")
+        lines.append("")
+    return lines
+
+
+def _block_for(kind: SectionKind, newline: str, inner: list[str] | None = None) -> Block:
+    return Block(
+        kind.name, 0, inner if inner is not None else empty_section(kind),
+        "<!-- BEGIN moana.orchestration: %s -->%s" % (kind.name, newline),
+        "<!-- END moana.orchestration: %s -->%s" % (kind.name, newline),
+    )
+
+
+def ensure_sections(board: Board, kinds=SECTIONS, reset: bool = False, insert_after: str | None = None) -> list[str]:
+    """Add missing sections (at the end, or after the last line matching ``insert_after``); with
+    ``reset``, empty existing ones. Returns the names of the sections added or reset."""
+    done = []
+    missing = [kind for kind in kinds if not board.has(kind)]
+    for kind in kinds:
+        if reset and board.has(kind):
+            block = board.blocks()[kind.name]
+            if block.inner != empty_section(kind):
+                block.inner, block.model = empty_section(kind), None
+                done.append(kind.name)
+    if missing:
+        new_parts: list = []
+        for kind in missing:
+            new_parts.append(_block_for(kind, board.newline))
+            new_parts.append(board.newline)
+        new_parts.pop()  # no blank line after the last new section
+        _insert(board, new_parts, insert_after)
+        done.extend(kind.name for kind in missing)
+    if done:
+        board.changed = True
+    return done
+
+
+def _insert(board: Board, new_parts: list, insert_after: str | None) -> None:
+    """Place new blocks after the last user line matching ``insert_after``, else at the end."""
+    nl = board.newline
+    if insert_after:
+        pattern = re.compile(insert_after)
+        found = None
+        for index, part in enumerate(board.parts):
+            if not isinstance(part, str):
+                continue
+            offset = 0
+            for dummy, line in _lines_with_offsets(part):
+                offset += len(line)
+                if pattern.search(_strip_eol(line)):
+                    found = (index, offset)
+        if found is not None:
+            index, offset = found
+            head, tail = board.parts[index][:offset], board.parts[index][offset:]
+            if not head.endswith("\n"):
+                head += nl
+            board.parts[index:index + 1] = [head + nl] + new_parts + [nl + tail if tail else nl]
+            return
+    text = "".join(part for part in board.parts if isinstance(part, str))
+    last = board.parts[-1] if board.parts else ""
+    if board.parts and isinstance(last, str) and last and not last.endswith("\n"):
+        board.parts.append(nl + nl)
+    elif board.parts and text.strip() and not (isinstance(last, str) and last.endswith(nl + nl)):
+        board.parts.append(nl)
+    board.parts.extend(new_parts)
+
+
+def remove_sections(board: Board, kinds=SECTIONS) -> list[str]:
+    """Remove managed sections (markers included); returns the names removed."""
+    names = {kind.name for kind in kinds}
+    removed = [part.name for part in board.parts if isinstance(part, Block) and part.name in names]
+    if removed:
+        board.parts = [part for part in board.parts if not (isinstance(part, Block) and part.name in names)]
+        board.changed = True
+    return removed
+
+
+def new_board_text(kinds=SECTIONS, newline: str = "\n") -> str:
+    board = Board(None, ["# CLAUDE.md" + newline + newline], newline)
+    ensure_sections(board, kinds)
+    return board.render()
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def _require(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise BoardError("%s is empty; give a value" % what)
+    return value
+
+
+def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    upper = (value or "").strip().upper().replace("-", "_").replace(" ", "_")
+    if upper not in choices:
+        raise BoardError("%s %r is not one of %s" % (what, value, ", ".join(choices)))
+    return upper
+
+
+def _next_id(board: Board, kind: SectionKind) -> str:
+    section = board.section(kind)
+    highest = section.highest_id()
+    if kind is TASKS and board.has(COMPLETIONS):
+        highest = max(highest, board.section(COMPLETIONS).highest_id())
+    if section.last_id is None and board.path:
+        # The counter line was removed by hand: ids already archived must not come back.
+        archived = [int(e.entry_id.split("-")[1]) for e in load_archive(board.path) if e.entry_id.startswith(kind.prefix + "-")]
+        highest = max([highest] + archived)
+    number = highest + 1
+    section.last_id = number
+    for index, line in enumerate(section.preamble):
+        if _LAST_ID.match(line):
+            section.preamble[index] = "<!-- last-id: %s-%03d -->" % (kind.prefix, number)
+            break
+    else:
+        heading = next((i for i, line in enumerate(section.preamble) if line.startswith("## ")), -1)
+        section.preamble.insert(heading + 1, "<!-- last-id: %s-%03d -->" % (kind.prefix, number))
+    return "%s-%03d" % (kind.prefix, number)
+
+
+def normalise_id(value: str, prefix: str = "TASK") -> str:
+    """'7', 'task-7' and 'TASK-007' all name TASK-007."""
+    text = (value or "").strip().upper()
+    match = re.match(r"^(?:%s-)?0*(\d+)$" % prefix, text)
+    if not match:
+        raise BoardError("%r is not a %s id; write it as %s-001" % (value, prefix.lower(), prefix))
+    return "%s-%03d" % (prefix, int(match.group(1)))
+
+
+def add_task(board: Board, title: str, assigned_to: str, priority: str = "MEDIUM", description: str = "",
+             files: str = "", at: datetime.datetime | None = None, status: str = "PENDING") -> Entry:
+    section = board.section(TASKS)
+    entry = Entry(_next_id(board, TASKS), _clean_value(_require(title, "title")).replace("\n", " "))
+    entry.fields = {
+        "Assigned To": _require(assigned_to, "assigned_to"),
+        "Priority": _choice(priority, PRIORITIES, "priority"),
+        "Status": _choice(status, TASK_STATUSES, "status"),
+        "Description": _clean_value(description) or "-",
+        "Files Involved": _clean_value(files) or "-",
+        "Date": format_date(at or now()),
+    }
+    section.entries.append(entry)
+    board.touch(section)
+    return entry
+
+
+def get_task(board: Board, task_id: str) -> Entry:
+    task_id = normalise_id(task_id)
+    entry = board.section(TASKS).find(task_id)
+    if entry is None:
+        raise NotFound("%s is not in the task queue (orchestra task list shows the open tasks)" % task_id)
+    return entry
+
+
+def update_task(board: Board, task_id: str, **changes) -> tuple[Entry, list[str]]:
+    """Set the given fields of a queued task; returns the task and the names of fields that changed."""
+    entry = get_task(board, task_id)
+    names = {"title": None, "assigned_to": "Assigned To", "priority": "Priority", "status": "Status",
+             "description": "Description", "files": "Files Involved"}
+    changed = []
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if key == "title":
+            title = _clean_value(_require(value, "title")).replace("\n", " ")
+            if entry.heading != title:
+                entry.heading, entry.raw = title, None
+                changed.append("title")
+            continue
+        if key == "priority":
+            value = _choice(value, PRIORITIES, "priority")
+        elif key == "status":
+            value = _choice(value, TASK_STATUSES, "status")
+        elif key == "assigned_to":
+            value = _require(value, "assigned_to")
+        else:
+            value = _clean_value(value) or "-"
+        if entry.get(names[key]) != value:
+            entry.set(names[key], value)
+            changed.append(key)
+    if changed:
+        board.touch(board.section(TASKS))
+    return entry, changed
+
+
+def start_task(board: Board, task_id: str, agent: str, at: datetime.datetime | None = None) -> Entry:
+    agent = _require(agent, "agent")
+    entry = get_task(board, task_id)
+    holder = entry.get("Assigned To")
+    status = entry.get("Status").upper()
+    if status == "IN_PROGRESS" and holder == agent:
+        return entry  # already ours: starting again changes nothing
+    if status == "IN_PROGRESS" and holder != agent:
+        raise Conflict("%s is already in progress with %s; pick another task or ask the orchestrator"
+                       % (entry.entry_id, holder))
+    if holder not in ("", "-", "any", agent):
+        raise Conflict("%s is assigned to %s, not %s; ask the orchestrator to reassign it"
+                       % (entry.entry_id, holder, agent))
+    at = at or now()
+    entry.set("Assigned To", agent)
+    entry.set("Status", "IN_PROGRESS")
+    entry.set("Started", format_date(at))
+    entry.drop("Reason")
+    board.touch(board.section(TASKS))
+    if board.has(STATUS):
+        set_status(board, agent, "IN_PROGRESS", entry.entry_id, at=at)
+    return entry
+
+
+def complete_task(board: Board, task_id: str, agent: str, changes: str = "", files: str = "",
+                  at: datetime.datetime | None = None) -> Entry:
+    """Move a task from the queue to the completion log, with its duration."""
+    agent = _require(agent, "agent")
+    entry = get_task(board, task_id)
+    holder = entry.get("Assigned To")
+    if entry.get("Status").upper() == "IN_PROGRESS" and holder not in ("", "-", agent):
+        raise Conflict("%s is in progress with %s, not %s" % (entry.entry_id, holder, agent))
+    at = at or now()
+    began = parse_date(entry.get("Started")) or parse_date(entry.get("Date")) or at
+    minutes = max(0, int((at - began).total_seconds() // 60))
+    done = Entry(entry.entry_id, "COMPLETED")
+    done.fields = {
+        "Completed By": agent,
+        "Date": format_date(at),
+        "Duration": "%d minute%s" % (minutes, "" if minutes == 1 else "s"),
+        "Changes Made": _clean_value(changes) or "-",
+        "Files Modified": _clean_value(files) or "-",
+    }
+    tasks = board.section(TASKS)
+    tasks.entries.remove(entry)
+    board.touch(tasks)
+    log = board.section(COMPLETIONS)
+    log.entries.append(done)
+    board.touch(log)
+    if board.has(STATUS):
+        set_status(board, agent, "IDLE", "-", at=at)
+    return done
+
+
+def fail_task(board: Board, task_id: str, reason: str, agent: str | None = None,
+              at: datetime.datetime | None = None) -> Entry:
+    entry = get_task(board, task_id)
+    entry.set("Status", "FAILED")
+    entry.set("Reason", _clean_value(_require(reason, "reason")))
+    board.touch(board.section(TASKS))
+    who = agent or entry.get("Assigned To")
+    if board.has(STATUS) and who and who != "-" and board.section(STATUS).find(who) is not None:
+        set_status(board, who, "IDLE", "-", at=at)
+    return entry
+
+
+def set_status(board: Board, agent: str, state: str, task: str | None = None, role: str | None = None,
+               at: datetime.datetime | None = None) -> dict:
+    agent = _require(agent, "agent")
+    state = _choice(state, AGENT_STATES, "state")
+    section = board.section(STATUS)
+    row = section.find(agent)
+    if row is None:
+        row = {"Agent": agent, "Role": "-", "State": "-", "Current Task": "-", "Last Update": "-"}
+        section.rows.append(row)
+    wanted = dict(row)
+    wanted["State"] = state
+    if task is not None:
+        wanted["Current Task"] = normalise_id(task) if task not in ("", "-") else "-"
+    elif state in ("IDLE", "OFFLINE"):
+        wanted["Current Task"] = "-"
+    if role:
+        wanted["Role"] = role
+    if wanted != row:
+        wanted["Last Update"] = format_date(at or now())
+        row.update(wanted)
+        board.touch(section)
+    return dict(row)
+
+
+def send_message(board: Board, sender: str, recipient: str, text: str, at: datetime.datetime | None = None) -> Entry:
+    section = board.section(MESSAGES)
+    sender, recipient = _require(sender, "from"), _require(recipient, "to")
+    entry = Entry(_next_id(board, MESSAGES), "%s -> %s" % (sender, recipient))
+    entry.fields = {"From": sender, "To": recipient, "Date": format_date(at or now()),
+                    "Text": _clean_value(_require(text, "message text"))}
+    section.entries.append(entry)
+    board.touch(section)
+    return entry
+
+
+@dataclass(frozen=True)
+class ArchivePolicy:
+    """How much history the board keeps; the rest moves to the archive file."""
+
+    keep_completions: int = 20
+    keep_messages: int = 50
+    max_message_age_days: float | None = 7.0
+
+
+def archive(board: Board, policy: ArchivePolicy, at: datetime.datetime | None = None) -> list[str]:
+    """Take the oldest completions and messages beyond the policy off the board; return their lines."""
+    moved: list[str] = []
+    at = at or now()
+    if board.has(COMPLETIONS) and policy.keep_completions >= 0:
+        log = board.section(COMPLETIONS)
+        extra = len(log.entries) - policy.keep_completions
+        if extra > 0:
+            for entry in log.entries[:extra]:
+                moved.extend(entry.render(COMPLETIONS.fields))
+            del log.entries[:extra]
+            board.touch(log)
+    if board.has(MESSAGES):
+        messages = board.section(MESSAGES)
+        keep = list(messages.entries)
+        if policy.max_message_age_days is not None:
+            limit = at - datetime.timedelta(days=policy.max_message_age_days)
+            keep = [m for m in keep if (parse_date(m.get("Date")) or at) >= limit]
+        if policy.keep_messages >= 0 and len(keep) > policy.keep_messages:
+            keep = keep[len(keep) - policy.keep_messages:]
+        if len(keep) != len(messages.entries):
+            kept = set(id(m) for m in keep)
+            for entry in messages.entries:
+                if id(entry) not in kept:
+                    moved.extend(entry.render(MESSAGES.fields))
+            messages.entries = keep
+            board.touch(messages)
+    return moved
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def task_facts(entry: Entry) -> dict:
+    return {
+        "id": entry.entry_id,
+        "title": entry.heading,
+        "assigned_to": entry.get("Assigned To"),
+        "priority": entry.get("Priority"),
+        "status": entry.get("Status"),
+        "description": entry.get("Description"),
+        "files": entry.get("Files Involved"),
+        "date": entry.get("Date"),
+        "started": entry.get("Started") or None,
+        "reason": entry.get("Reason") or None,
+    }
+
+
+def completion_facts(entry: Entry) -> dict:
+    return {
+        "id": entry.entry_id,
+        "completed_by": entry.get("Completed By"),
+        "date": entry.get("Date"),
+        "duration": entry.get("Duration"),
+        "changes": entry.get("Changes Made"),
+        "files": entry.get("Files Modified"),
+    }
+
+
+def message_facts(entry: Entry) -> dict:
+    return {"id": entry.entry_id, "from": entry.get("From"), "to": entry.get("To"),
+            "date": entry.get("Date"), "text": entry.get("Text")}
+
+
+def status_facts(row: dict) -> dict:
+    def dash(value):
+        return None if value in ("", "-") else value
+
+    return {"agent": row["Agent"], "role": dash(row["Role"]), "state": row["State"],
+            "task": dash(row["Current Task"]), "updated": dash(row["Last Update"])}
+
+
+def facts(board: Board, stale_minutes: float | None = None, at: datetime.datetime | None = None) -> dict:
+    """The whole board as plain data (for board_info and ``orchestra --json``)."""
+    at = at or now()
+    tasks = [task_facts(e) for e in board.section(TASKS).entries] if board.has(TASKS) else []
+    result = {
+        "sections": [part.name for part in board.parts if isinstance(part, Block)],
+        "tasks": tasks,
+        "tasks_by_status": {},
+        "tasks_by_agent": {},
+        "completions": [completion_facts(e) for e in board.section(COMPLETIONS).entries] if board.has(COMPLETIONS) else [],
+        "agents": [status_facts(r) for r in board.section(STATUS).rows] if board.has(STATUS) else [],
+        "messages": [message_facts(e) for e in board.section(MESSAGES).entries] if board.has(MESSAGES) else [],
+        "stale_tasks": [],
+    }
+    for task in tasks:
+        result["tasks_by_status"].setdefault(task["status"], []).append(task["id"])
+        result["tasks_by_agent"].setdefault(task["assigned_to"], []).append(task["id"])
+        if stale_minutes is not None and task["status"] == "IN_PROGRESS":
+            began = parse_date(task["started"] or task["date"] or "")
+            if began is not None and (at - began).total_seconds() / 60 > stale_minutes:
+                result["stale_tasks"].append(task["id"])
+    return result
+
+
+# --------------------------------------------------------------------------- files
+
+
+def decode(data: bytes, path: str | None) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BoardParseError(path, line, "the board is not UTF-8 text; convert it to UTF-8") from None
+
+
+def load(path: str) -> Board:
+    """Read and split the board without locking: writers replace it atomically, so it is always whole."""
+    try:
+        with open(path, "rb") as stream:
+            data = stream.read()
+    except FileNotFoundError:
+        raise NotFound("board %s does not exist; create it with the start playbook or 'orchestra board init'"
+                       % path) from None
+    return parse(decode(data, path), path)
+
+
+def lock_path(path: str) -> str:
+    return path + ".lock"
+
+
+def archive_path(path: str) -> str:
+    base, ext = os.path.splitext(path)
+    return base + ".archive" + (ext or ".md")
+
+
+@contextlib.contextmanager
+def locked(path: str, timeout: float = 10.0):
+    """Hold the board's exclusive lock (flock on ``<board>.lock``); LockTimeout after ``timeout`` seconds.
+
+    flock is released by the kernel when its holder dies, so a killed
+    writer never leaves the board locked.
+    """
+    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockTimeout("could not lock %s within %.1fs: another writer holds %s; retry, or find the "
+                                      "stuck process with 'fuser %s'" % (path, timeout, lock_path(path), lock_path(path))
+                                      ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        yield
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str, text: str, mode: int | None = None) -> None:
+    """Replace ``path`` with ``text``: temp file beside it, fsync, rename, fsync of the directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if mode is None:
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o644
+    fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(text.encode("utf-8"))
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def append_archive(path: str, lines: list[str], newline: str) -> None:
+    """Append entries to the archive beside the board (created with a heading), then fsync.
+
+    Runs before the board is replaced: a writer killed in between leaves
+    the entries in both files, never in neither.
+    """
+    target = archive_path(path)
+    fresh = not os.path.exists(target)
+    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        text = ("# Board archive" + newline + newline if fresh else "") + "".join(line + newline for line in lines)
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_archive(path: str) -> list[Entry]:
+    """Entries moved off the board (completions and messages), oldest first."""
+    try:
+        with open(archive_path(path), "rb") as stream:
+            text = decode(stream.read(), archive_path(path))
+    except FileNotFoundError:
+        return []
+    lines = [_strip_eol(line) for dummy, line in _lines_with_offsets(text)]
+    entries = []
+    current: list[str] = []
+    for line in lines + ["### [END-0]"]:
+        if line.startswith("### ") and current:
+            block = Block("archive", 0, current, "", "")
+            prefix = "MSG" if current[0].startswith("### [MSG-") else "TASK"
+            kind = MESSAGES if prefix == "MSG" else COMPLETIONS
+            with contextlib.suppress(BoardError):
+                entries.extend(_parse_entries(archive_path(path), block, kind).entries)
+            current = []
+        if line.startswith("### "):
+            current = [line]
+        elif current:
+            current.append(line)
+    return entries
+
+
+def update(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePolicy | None = None):
+    """Locked read-modify-write: ``operation(board)`` edits the parsed board; if it changed
+    anything, the board (and archive) are written atomically. Returns what the operation returned.
+
+    Any BoardError raised by the parse or the operation leaves the file untouched.
+    """
+    with locked(path, lock_timeout):
+        board = load(path)
+        result = operation(board)
+        if board.changed:
+            moved = archive(board, policy or ArchivePolicy())
+            if moved:
+                append_archive(path, moved, board.newline)
+            atomic_write(path, board.render())
+        return result
