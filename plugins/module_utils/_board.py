@@ -36,9 +36,8 @@ import errno
 import fcntl
 import os
 import re
-import tempfile
 import time
-from dataclasses import dataclass, field
+from collections import namedtuple
 
 MARKER = re.compile(r"^<!-- (BEGIN|END) moana\.orchestration: ([A-Za-z0-9_-]+) -->[ \t]*$")
 _HEADER = re.compile(r"^### (.*)$")
@@ -56,12 +55,9 @@ MESSAGE_FIELDS = ("From", "To", "Date", "Text")
 STATUS_COLUMNS = ("Agent", "Role", "State", "Current Task", "Last Update")
 
 
-@dataclass(frozen=True)
-class SectionKind:
-    name: str  # the marker name
-    title: str  # the markdown heading
-    prefix: str | None  # id prefix of its entries; None for the status table
-    fields: tuple[str, ...]
+# name: the marker name; title: the markdown heading; prefix: id prefix of its
+# entries (None for the status table); fields: field or column order.
+SectionKind = namedtuple("SectionKind", "name title prefix fields")
 
 
 TASKS = SectionKind("task-queue", "Task Assignment Queue", "TASK", TASK_FIELDS)
@@ -114,15 +110,23 @@ def parse_date(value: str) -> datetime.datetime | None:
 # --------------------------------------------------------------------------- entries
 
 
-@dataclass
+# Plain classes rather than dataclasses: importing dataclasses costs more than
+# a whole `orchestra` command is allowed to take (see bench/board_cli.py).
 class Entry:
-    """One ``### [ID] ...`` block: fields in order, plus lines that are not fields (kept)."""
+    """One ``### [ID] ...`` block: fields in order, plus lines that are not fields (kept).
 
-    entry_id: str
-    heading: str  # the text after the id on the header line
-    fields: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    raw: list[str] | None = None  # the original lines, reused while the entry is unchanged
+    ``raw`` holds the original lines, reused while the entry is unchanged.
+    """
+
+    __slots__ = ("entry_id", "heading", "fields", "notes", "raw")
+
+    def __init__(self, entry_id: str, heading: str, fields: dict | None = None, notes: list | None = None,
+                 raw: list | None = None):
+        self.entry_id = entry_id
+        self.heading = heading  # the text after the id on the header line
+        self.fields = fields if fields is not None else {}
+        self.notes = notes if notes is not None else []
+        self.raw = raw
 
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default)
@@ -168,15 +172,15 @@ def _clean_value(value: str) -> str:
     return "\n".join(out).strip("\n")
 
 
-@dataclass
 class EntrySection:
     """A managed section made of entries (task queue, completion log, messages)."""
 
-    kind: SectionKind
-    preamble: list[str]  # lines before the first entry (heading, counter, user notes)
-    entries: list[Entry]
-    last_id: int | None  # from the ``<!-- last-id: ... -->`` counter, None when absent
-    dirty: bool = False
+    def __init__(self, kind: SectionKind, preamble: list[str], entries: list[Entry], last_id: int | None):
+        self.kind = kind
+        self.preamble = preamble  # lines before the first entry (heading, counter, user notes)
+        self.entries = entries
+        self.last_id = last_id  # from the ``<!-- last-id: ... -->`` counter, None when absent
+        self.dirty = False
 
     def find(self, entry_id: str) -> Entry | None:
         return next((entry for entry in self.entries if entry.entry_id == entry_id), None)
@@ -194,14 +198,14 @@ class EntrySection:
         return lines
 
 
-@dataclass
 class StatusSection:
     """The Current LLM Status table."""
 
-    preamble: list[str]
-    rows: list[dict[str, str]]
-    trailer: list[str]  # lines after the table
-    dirty: bool = False
+    def __init__(self, preamble: list[str], rows: list[dict[str, str]], trailer: list[str]):
+        self.preamble = preamble
+        self.rows = rows
+        self.trailer = trailer  # lines after the table
+        self.dirty = False
 
     def find(self, agent: str) -> dict[str, str] | None:
         return next((row for row in self.rows if row["Agent"] == agent), None)
@@ -232,26 +236,26 @@ def _split_row(line: str) -> list[str]:
 # --------------------------------------------------------------------------- document
 
 
-@dataclass
 class Block:
     """One managed section in the file: its marker name, raw inner lines and, once parsed, its model."""
 
-    name: str
-    begin_line: int  # 1-based line number of the BEGIN marker, for error messages
-    inner: list[str]  # lines between the markers, without line endings
-    begin: str  # the marker lines as written (kept byte for byte)
-    end: str
-    model: EntrySection | StatusSection | None = None
+    def __init__(self, name: str, begin_line: int, inner: list[str], begin: str, end: str):
+        self.name = name
+        self.begin_line = begin_line  # 1-based line of the BEGIN marker, for error messages
+        self.inner = inner  # lines between the markers, without line endings
+        self.begin = begin  # the marker lines as written (kept byte for byte)
+        self.end = end
+        self.model = None  # EntrySection or StatusSection once parsed
 
 
-@dataclass
 class Board:
     """A parsed board: user text and managed blocks in file order."""
 
-    path: str | None
-    parts: list  # str (user text, exact) or Block
-    newline: str
-    changed: bool = False
+    def __init__(self, path: str | None, parts: list, newline: str):
+        self.path = path
+        self.parts = parts  # str (user text, exact) or Block
+        self.newline = newline
+        self.changed = False
 
     def blocks(self) -> dict[str, Block]:
         return {part.name: part for part in self.parts if isinstance(part, Block)}
@@ -746,13 +750,13 @@ def send_message(board: Board, sender: str, recipient: str, text: str, at: datet
     return entry
 
 
-@dataclass(frozen=True)
-class ArchivePolicy:
-    """How much history the board keeps; the rest moves to the archive file."""
+class ArchivePolicy(namedtuple("ArchivePolicy", "keep_completions keep_messages max_message_age_days")):
+    """How much history the board keeps; the rest moves to the archive file (None: no age limit)."""
 
-    keep_completions: int = 20
-    keep_messages: int = 50
-    max_message_age_days: float | None = 7.0
+    __slots__ = ()
+
+    def __new__(cls, keep_completions: int = 20, keep_messages: int = 50, max_message_age_days: float | None = 7.0):
+        return super().__new__(cls, keep_completions, keep_messages, max_message_age_days)
 
 
 def archive(board: Board, policy: ArchivePolicy, at: datetime.datetime | None = None) -> list[str]:
@@ -919,7 +923,9 @@ def atomic_write(path: str, text: str, mode: int | None = None) -> None:
             mode = os.stat(path).st_mode & 0o7777
         except FileNotFoundError:
             mode = 0o644
-    fd, temp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    # tempfile would do, but importing it costs a tenth of an `orchestra` command.
+    temp = os.path.join(directory, ".%s.%d.%s.tmp" % (os.path.basename(path), os.getpid(), os.urandom(4).hex()))
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(text.encode("utf-8"))
