@@ -893,7 +893,11 @@ def locked(path: str, timeout: float = 10.0):
     flock is released by the kernel when its holder dies, so a killed
     writer never leaves the board locked.
     """
-    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+    except FileNotFoundError:
+        raise NotFound("directory %s does not exist; create it first or fix the board's path"
+                       % os.path.dirname(os.path.abspath(path))) from None
     try:
         deadline = time.monotonic() + timeout
         delay = 0.001
@@ -986,18 +990,91 @@ def load_archive(path: str) -> list[Entry]:
     return entries
 
 
-def update(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePolicy | None = None):
-    """Locked read-modify-write: ``operation(board)`` edits the parsed board; if it changed
-    anything, the board (and archive) are written atomically. Returns what the operation returned.
+class Outcome:
+    """What a transaction did: the operation's result, whether the board changed, and both texts."""
+
+    __slots__ = ("result", "changed", "before", "after")
+
+    def __init__(self, result, changed: bool, before: str, after: str):
+        self.result, self.changed, self.before, self.after = result, changed, before, after
+
+
+def transact(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePolicy | None = None,
+             write: bool = True, create: bool = False, backup=None) -> Outcome:
+    """Locked read-modify-write: ``operation(board)`` edits the parsed board; if it changed anything
+    and ``write`` is true, the archive and then the board are written. ``create`` starts from an
+    empty file when the board does not exist; ``backup(path)`` runs, under the lock, just before
+    an existing board is replaced.
 
     Any BoardError raised by the parse or the operation leaves the file untouched.
     """
     with locked(path, lock_timeout):
-        board = load(path)
+        if create and not os.path.exists(path):
+            before, board = "", parse("", path)
+        else:
+            board = load(path)
+            before = board.render() if not board.changed else ""
         result = operation(board)
-        if board.changed:
-            moved = archive(board, policy or ArchivePolicy())
+        if not board.changed:
+            return Outcome(result, False, before, before)
+        moved = archive(board, policy or ArchivePolicy())
+        after = board.render()
+        if write:
             if moved:
                 append_archive(path, moved, board.newline)
-            atomic_write(path, board.render())
-        return result
+            if backup is not None and before:
+                backup(path)
+            atomic_write(path, after)
+        return Outcome(result, after != before, before, after)
+
+
+def update(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePolicy | None = None):
+    """transact() for callers that want only the operation's result (the orchestra command)."""
+    return transact(path, operation, lock_timeout, policy).result
+
+
+def ensure_board(path: str, kinds=SECTIONS, present: bool = True, reset: bool = False, insert_after: str | None = None,
+                 create: bool = False, check_mode: bool = False, lock_timeout: float = 10.0, backup=None) -> Outcome:
+    """The ``board`` module's work: managed sections present (added, or emptied with ``reset``) or absent.
+
+    The outcome's result is the list of section names added, reset or removed.
+    """
+    if not os.path.exists(path):
+        if not present:
+            return Outcome([], False, "", "")
+        if not create:
+            raise NotFound("board %s does not exist; set create: true to create it, or fix the path" % path)
+
+    def operation(board: Board) -> list[str]:
+        if not present:
+            return remove_sections(board, kinds)
+        if not board.parts:
+            board.parts.append("# CLAUDE.md" + board.newline + board.newline)
+        return ensure_sections(board, kinds, reset=reset, insert_after=insert_after)
+
+    return transact(path, operation, lock_timeout, write=not check_mode, create=create, backup=backup)
+
+
+def ensure_task(path: str, task_id: str | None = None, check_mode: bool = False, lock_timeout: float = 10.0,
+                **fields) -> Outcome:
+    """The ``board_task`` module's work: update the task with ``task_id``, or, without an id, the
+    queued task with the same title, else add a new one. The outcome's result is
+    ``(task facts, created)``.
+    """
+
+    def operation(board: Board):
+        section = board.section(TASKS)
+        if task_id:
+            entry, dummy = update_task(board, task_id, **fields)
+            return task_facts(entry), False
+        title = _clean_value(_require(fields.get("title") or "", "title (or id)")).replace("\n", " ")
+        existing = next((entry for entry in section.entries if entry.heading == title), None)
+        if existing is not None:
+            entry, dummy = update_task(board, existing.entry_id, **fields)
+            return task_facts(entry), False
+        entry = add_task(board, title, fields.get("assigned_to") or "", fields.get("priority") or "MEDIUM",
+                         fields.get("description") or "", fields.get("files") or "",
+                         status=fields.get("status") or "PENDING")
+        return task_facts(entry), True
+
+    return transact(path, operation, lock_timeout, write=not check_mode)

@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: board
+short_description: Ensure the board's managed sections exist in CLAUDE.md
+version_added: 0.1.0
+author:
+  - Moana Orchestration maintainers (@moana)
+description:
+  - Ensures the team board (C(CLAUDE.md)) has the managed sections the agents
+    coordinate through, each between C(<!-- BEGIN moana.orchestration: NAME -->)
+    and C(<!-- END moana.orchestration: NAME -->) markers, as
+    M(ansible.builtin.blockinfile) does for one block.
+  - V(task-queue) (Task Assignment Queue), V(completion-log) (Task Completion Log),
+    V(llm-status) (Current LLM Status) and V(messages) (Inter-LLM Messages).
+  - Missing sections are added empty; existing sections keep their content unless
+    O(reset=true). Everything outside the markers is left byte for byte.
+  - A malformed board (a section begun twice, one never closed, an entry without
+    its id) fails with the line and the problem; nothing is written.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - moana.orchestration.board
+options:
+  state:
+    description:
+      - V(present) adds missing sections; V(absent) removes the sections, markers included.
+    type: str
+    choices: [present, absent]
+    default: present
+  sections:
+    description:
+      - The managed sections to act on.
+    type: list
+    elements: str
+    choices: [task-queue, completion-log, llm-status, messages]
+    default: [task-queue, completion-log, llm-status, messages]
+  create:
+    description:
+      - Create the board file when it does not exist. Without it a missing file is an error.
+    type: bool
+    default: false
+  reset:
+    description:
+      - Empty the sections that exist. Their tasks, completions, states and messages are lost.
+    type: bool
+    default: false
+  insert_after:
+    description:
+      - Regular expression; new sections go after the last line outside the markers
+        that matches it. Without it, or when nothing matches, they go at the end.
+    type: str
+  backup:
+    description:
+      - Keep a timestamped copy of the board before changing it.
+    type: bool
+    default: false
+attributes:
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+seealso:
+  - module: moana.orchestration.board_task
+  - module: moana.orchestration.board_info
+"""
+
+EXAMPLES = r"""
+- name: Ensure the board's sections, creating CLAUDE.md if needed
+  moana.orchestration.board:
+    path: /home/julien/project/CLAUDE.md
+    create: true
+
+- name: Put the sections after the project's own notes heading
+  moana.orchestration.board:
+    path: /home/julien/project/CLAUDE.md
+    insert_after: '^## Orchestration'
+
+- name: Start the day with an empty message list
+  moana.orchestration.board:
+    path: /home/julien/project/CLAUDE.md
+    sections: [messages]
+    reset: true
+    backup: true
+"""
+
+RETURN = r"""
+sections:
+  description: Names of the sections added, emptied or removed.
+  returned: always
+  type: list
+  elements: str
+  sample: [llm-status]
+backup_file:
+  description: Path of the copy made before the change.
+  returned: when O(backup=true) and the board changed
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True, "aliases": ["dest"]},
+            "lock_timeout": {"type": "float", "default": 10},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "sections": {"type": "list", "elements": "str", "choices": list(board_lib.SECTION_BY_NAME),
+                         "default": list(board_lib.SECTION_BY_NAME)},
+            "create": {"type": "bool", "default": False},
+            "reset": {"type": "bool", "default": False},
+            "insert_after": {"type": "str"},
+            "backup": {"type": "bool", "default": False},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    backups = []
+    kinds = [board_lib.SECTION_BY_NAME[name] for name in board_lib.SECTION_BY_NAME if name in params["sections"]]
+    try:
+        outcome = board_lib.ensure_board(
+            params["path"], kinds, present=params["state"] == "present", reset=params["reset"],
+            insert_after=params["insert_after"], create=params["create"], check_mode=module.check_mode,
+            lock_timeout=params["lock_timeout"],
+            backup=(lambda path: backups.append(module.backup_local(path))) if params["backup"] else None,
+        )
+    except board_lib.BoardError as exc:
+        module.fail_json(msg=str(exc))
+    result = {"changed": outcome.changed, "sections": outcome.result}
+    if backups:
+        result["backup_file"] = backups[0]
+    if module._diff:
+        result["diff"] = {"before": outcome.before, "after": outcome.after,
+                          "before_header": params["path"], "after_header": params["path"]}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
