@@ -644,6 +644,8 @@ def update_task(board: Board, task_id: str, **changes) -> tuple[Entry, list[str]
         if entry.get(names[key]) != value:
             entry.set(names[key], value)
             changed.append(key)
+            if key == "status" and value == "IN_PROGRESS" and not entry.get("Started"):
+                entry.set("Started", format_date(now()))
     if changed:
         board.touch(board.section(TASKS))
     return entry, changed
@@ -655,7 +657,10 @@ def start_task(board: Board, task_id: str, agent: str, at: datetime.datetime | N
     holder = entry.get("Assigned To")
     status = entry.get("Status").upper()
     if status == "IN_PROGRESS" and holder == agent:
-        return entry  # already ours: starting again changes nothing
+        # Already ours: the task stays as it is, the agent's state follows it.
+        if board.has(STATUS):
+            set_status(board, agent, "IN_PROGRESS", entry.entry_id, at=at)
+        return entry
     if status == "IN_PROGRESS" and holder != agent:
         raise Conflict("%s is already in progress with %s; pick another task or ask the orchestrator"
                        % (entry.entry_id, holder))
