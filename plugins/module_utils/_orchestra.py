@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``orchestra`` command: what agents run in their panes to use the board.
 
-Standard library only. Deployed beside ``_board.py`` with a small launcher
-(see docs/architecture.md), or run from a checkout with ``scripts/orchestra``.
+Standard library only. Runs as ``python3 _orchestra.py`` with ``_board.py``
+beside it: ``scripts/orchestra`` does that from a checkout, and a target gets
+the two files and the same launcher (see docs/architecture.md).
 
 Exit codes: 0 done; 2 usage or bad value; 3 conflict (a task another agent
 holds); 4 the board's lock timed out; 5 the board is malformed (nothing was
@@ -173,7 +174,9 @@ def _emit(args, data, text_lines, out) -> None:
 
 def run(args, out) -> int:
     path = args.board
-    update = lambda operation: board_lib.update(path, operation, args.lock_timeout, archive_policy())  # noqa: E731
+
+    def update(operation):
+        return board_lib.update(path, operation, args.lock_timeout, archive_policy())
 
     if args.command == "task" and args.action == "add":
         agent = args.to
@@ -231,8 +234,8 @@ def run(args, out) -> int:
 
     if args.command == "status" and args.action == "set":
         row = update(lambda b: board_lib.set_status(b, args.agent, args.state, args.task, args.role))
-        out.write("%s is %s%s\n" % (row["Agent"], row["State"],
-                                   "" if row["Current Task"] in ("", "-") else " on " + row["Current Task"]))
+        task = "" if row["Current Task"] in ("", "-") else " on " + row["Current Task"]
+        out.write("%s is %s%s\n" % (row["Agent"], row["State"], task))
         return 0
 
     if args.command == "status" and args.action == "list":
@@ -253,8 +256,9 @@ def run(args, out) -> int:
             messages = [m for m in messages if m["to"] == args.to]
         if args.since:
             messages = _since(messages, args.since)
-        _emit(args, messages, ["%s %s %s -> %s: %s" % (m["id"], m["date"], m["from"], m["to"], m["text"].replace("\n", " "))
-                               for m in messages] or ["(no messages)"], out)
+        lines = ["%s %s %s -> %s: %s" % (m["id"], m["date"], m["from"], m["to"], m["text"].replace("\n", " "))
+                 for m in messages]
+        _emit(args, messages, lines or ["(no messages)"], out)
         return 0
 
     if args.command == "board" and args.action == "init":
@@ -328,3 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         sys.stderr.write("orchestra: %s\n" % exc)
         return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,7 +12,8 @@ version_added: 0.1.0
 author:
   - Moana Orchestration maintainers (@moana)
 description:
-  - Ensures the team board (C(CLAUDE.md)) has the managed sections the agents
+  - >-
+    Ensures the team board (C(CLAUDE.md)) has the managed sections the agents
     coordinate through, each between C(<!-- BEGIN moana.orchestration: NAME -->)
     and C(<!-- END moana.orchestration: NAME -->) markers, as
     M(ansible.builtin.blockinfile) does for one block.

@@ -16,7 +16,7 @@ import pytest
 from conftest import REPO
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 
-ORCHESTRA = [sys.executable, str(REPO / "scripts" / "orchestra")]
+ORCHESTRA = [str(REPO / "scripts" / "orchestra")]
 
 
 def orchestra(board, *args, env=None, check=True):
