@@ -30,20 +30,75 @@ concurrent agents never lose an update and a reader never sees half a file.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import errno
 import fcntl
 import os
-import re
 import time
-from collections import namedtuple
 
-MARKER = re.compile(r"^<!-- (BEGIN|END) moana\.orchestration: ([A-Za-z0-9_-]+) -->[ \t]*$")
-_HEADER = re.compile(r"^### (.*)$")
-_ENTRY_ID = re.compile(r"^\[([A-Z]+-\d+)\](?:[ \t]+(.*))?$")
-_FIELD = re.compile(r"^- \*\*([^*]+)\*\*:[ \t]?(.*)$")
-_LAST_ID = re.compile(r"^<!-- last-id: ([A-Z]+)-(\d+) -->[ \t]*$")
+# Parsing uses string methods, not the re module: importing re costs about
+# as much as the rest of an `orchestra` command (see bench/board_cli.py).
+_MARKER_HEAD = "<!-- "
+_MARKER_ORIGIN = " moana.orchestration: "
+_MARKER_TAIL = " -->"
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_LAST_ID_HEAD = "<!-- last-id: "
+
+
+def match_marker(line: str):
+    """('BEGIN' | 'END', name) for a marker line, else None."""
+    if not line.startswith(_MARKER_HEAD):
+        return None
+    body = line.rstrip(" \t")
+    if not body.endswith(_MARKER_TAIL):
+        return None
+    body = body[len(_MARKER_HEAD):-len(_MARKER_TAIL)]
+    kind, sep, name = body.partition(_MARKER_ORIGIN)
+    if not sep or kind not in ("BEGIN", "END") or not name or not _NAME_CHARS.issuperset(name):
+        return None
+    return kind, name
+
+
+def _split_id(text: str):
+    """'TASK-007' -> ('TASK', 7); None when it is not an id."""
+    prefix, sep, number = text.partition("-")
+    if sep and prefix.isalpha() and prefix.isupper() and number.isdigit() and number.isascii():
+        return prefix, int(number)
+    return None
+
+
+def match_header(line: str):
+    """For '### [ID] rest': (ID or None, rest); None when the line is not an entry header."""
+    if not line.startswith("### "):
+        return None
+    text = line[4:].strip()
+    if text.startswith("["):
+        close = text.find("]")
+        if close > 0 and _split_id(text[1:close]) and (close + 1 == len(text) or text[close + 1] in " \t"):
+            return text[1:close], text[close + 1:].strip()
+    return None, text
+
+
+def match_field(line: str):
+    """(name, value) for '- **Name**: value', else None."""
+    if not line.startswith("- **"):
+        return None
+    end = line.find("**:", 4)
+    if end <= 4 or "*" in line[4:end]:
+        return None
+    value = line[end + 3:]
+    if value[:1] in (" ", "\t"):
+        value = value[1:]
+    return line[4:end].strip(), value.rstrip()
+
+
+def match_last_id(line: str):
+    """('TASK', 7) for the '<!-- last-id: TASK-007 -->' counter line, else None."""
+    body = line.rstrip(" \t")
+    if body.startswith(_LAST_ID_HEAD) and body.endswith(_MARKER_TAIL):
+        return _split_id(body[len(_LAST_ID_HEAD):-len(_MARKER_TAIL)])
+    return None
+
 
 DATE_FORMAT = "%Y-%m-%d %H:%M"
 PRIORITIES = ("HIGH", "MEDIUM", "LOW")
@@ -55,9 +110,14 @@ MESSAGE_FIELDS = ("From", "To", "Date", "Text")
 STATUS_COLUMNS = ("Agent", "Role", "State", "Current Task", "Last Update")
 
 
-# name: the marker name; title: the markdown heading; prefix: id prefix of its
-# entries (None for the status table); fields: field or column order.
-SectionKind = namedtuple("SectionKind", "name title prefix fields")
+class SectionKind:
+    """One kind of managed section: marker name, markdown heading, id prefix of its
+    entries (None for the status table) and field or column order."""
+
+    __slots__ = ("name", "title", "prefix", "fields")
+
+    def __init__(self, name: str, title: str, prefix: str | None, fields: tuple[str, ...]):
+        self.name, self.title, self.prefix, self.fields = name, title, prefix, fields
 
 
 TASKS = SectionKind("task-queue", "Task Assignment Queue", "TASK", TASK_FIELDS)
@@ -115,29 +175,70 @@ def parse_date(value: str) -> datetime.datetime | None:
 class Entry:
     """One ``### [ID] ...`` block: fields in order, plus lines that are not fields (kept).
 
-    ``raw`` holds the original lines, reused while the entry is unchanged.
+    ``raw`` holds the original lines, reused while the entry is unchanged;
+    its fields are parsed only when asked for, so an operation on a long
+    queue pays only for the entries it reads.
     """
 
-    __slots__ = ("entry_id", "heading", "fields", "notes", "raw")
+    __slots__ = ("entry_id", "heading", "_fields", "_notes", "raw")
 
     def __init__(self, entry_id: str, heading: str, fields: dict | None = None, notes: list | None = None,
                  raw: list | None = None):
         self.entry_id = entry_id
         self.heading = heading  # the text after the id on the header line
-        self.fields = fields if fields is not None else {}
-        self.notes = notes if notes is not None else []
+        self._fields = fields if fields is not None or raw is not None else {}
+        self._notes = notes if notes is not None or raw is not None else []
         self.raw = raw
+
+    def _parse_raw(self) -> None:
+        fields: dict = {}
+        notes: list = []
+        last_field = None
+        for line in self.raw[1:]:
+            found = match_field(line)
+            if found:
+                last_field = found[0]
+                fields[last_field] = found[1]
+            elif line.startswith("  ") and last_field is not None and line.strip():
+                fields[last_field] += "\n" + line[2:].rstrip()
+            elif line.strip():
+                notes.append(line)
+                last_field = None
+            else:
+                last_field = None
+        self._fields, self._notes = fields, notes
+
+    @property
+    def fields(self) -> dict:
+        if self._fields is None:
+            self._parse_raw()
+        return self._fields
+
+    @fields.setter
+    def fields(self, value: dict) -> None:
+        self._fields = value
+        if self._notes is None:
+            self._notes = []
+        self.raw = None
+
+    @property
+    def notes(self) -> list:
+        if self._notes is None:
+            self._parse_raw()
+        return self._notes
 
     def get(self, name: str, default: str = "") -> str:
         return self.fields.get(name, default)
 
     def set(self, name: str, value: str) -> None:
         if self.fields.get(name) != value:
+            self.notes  # noqa: B018 - parse the notes too before the raw lines go
             self.fields[name] = value
             self.raw = None
 
     def drop(self, name: str) -> None:
         if name in self.fields:
+            self.notes  # noqa: B018 - parse the notes too before the raw lines go
             del self.fields[name]
             self.raw = None
 
@@ -166,7 +267,7 @@ def _clean_value(value: str) -> str:
     for line in lines:
         stripped = line.strip()
         # A continuation line must not start a new entry or close a section.
-        if stripped.startswith("###") or MARKER.match(stripped) or stripped.startswith("<!--"):
+        if stripped.startswith("###") or stripped.startswith("<!--"):
             line = "\\" + stripped
         out.append(line.rstrip())
     return "\n".join(out).strip("\n")
@@ -229,8 +330,21 @@ def _split_row(line: str) -> list[str]:
     body = line.strip()
     body = body[1:] if body.startswith("|") else body
     body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
-    cells = re.split(r"(?<!\\)\|", body)
-    return [cell.strip().replace("\\|", "|") for cell in cells]
+    cells, current, index = [], [], 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\" and body[index + 1:index + 2] == "|":
+            current.append("|")
+            index += 2
+            continue
+        if char == "|":
+            cells.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+        index += 1
+    cells.append("".join(current).strip())
+    return cells
 
 
 # --------------------------------------------------------------------------- document
@@ -239,8 +353,9 @@ def _split_row(line: str) -> list[str]:
 class Block:
     """One managed section in the file: its marker name, raw inner lines and, once parsed, its model."""
 
-    def __init__(self, name: str, begin_line: int, inner: list[str], begin: str, end: str):
+    def __init__(self, name: str, begin_line: int, inner: list[str], begin: str, end: str, body: str | None = None):
         self.name = name
+        self.body = body  # the exact text between the markers, written back while the section is untouched
         self.begin_line = begin_line  # 1-based line of the BEGIN marker, for error messages
         self.inner = inner  # lines between the markers, without line endings
         self.begin = begin  # the marker lines as written (kept byte for byte)
@@ -251,10 +366,11 @@ class Block:
 class Board:
     """A parsed board: user text and managed blocks in file order."""
 
-    def __init__(self, path: str | None, parts: list, newline: str):
+    def __init__(self, path: str | None, parts: list, newline: str, text: str = ""):
         self.path = path
         self.parts = parts  # str (user text, exact) or Block
         self.newline = newline
+        self.text = text  # the text it was parsed from
         self.changed = False
 
     def blocks(self) -> dict[str, Block]:
@@ -285,9 +401,15 @@ class Board:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            inner = part.model.render() if part.model is not None and part.model.dirty else part.inner
             out.append(part.begin)
-            out.extend(line + self.newline for line in inner)
+            if part.model is not None and part.model.dirty:
+                lines = part.model.render()
+                if lines:
+                    out.append(self.newline.join(lines) + self.newline)
+            elif part.body is not None:
+                out.append(part.body)
+            elif part.inner:
+                out.append(self.newline.join(part.inner) + self.newline)
             out.append(part.end)
         return "".join(out)
 
@@ -311,24 +433,46 @@ def _strip_eol(line: str) -> str:
     return line
 
 
+def _inner_lines(text: str) -> list[str]:
+    """The lines of a block's body (text ending with a line ending), without their endings."""
+    if not text:
+        return []
+    lines = text.split("\n")
+    lines.pop()  # the text ends with a line ending: nothing follows it
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
+
+
 def parse(text: str, path: str | None = None) -> Board:
     """Split the file into user text and managed blocks; BoardParseError on bad markers.
 
-    Sections are parsed lazily (``Board.section``), so an operation reads
-    only the sections it touches.
+    Markers are found by searching, not by walking every line, and sections
+    are parsed lazily (``Board.section``): an operation reads only what it touches.
     """
     first_eol = text.find("\n")
     newline = "\r\n" if first_eol > 0 and text[first_eol - 1] == "\r" else "\n"
     parts: list = []
     user_start = 0
-    line_start = 0
+    search = 0
     current: Block | None = None
+    body_start = 0
     seen: dict[str, int] = {}
-    for number, line in _lines_with_offsets(text):
-        bare = _strip_eol(line)
-        match = MARKER.match(bare) if bare.startswith("<!--") else None
-        if match and match.group(1) == "BEGIN":
-            name = match.group(2)
+    while True:
+        hit = text.find(_MARKER_ORIGIN, search)
+        if hit < 0:
+            break
+        line_start = text.rfind("\n", 0, hit) + 1
+        line_end = text.find("\n", hit)
+        line_end = len(text) if line_end < 0 else line_end + 1
+        search = line_end
+        line = text[line_start:line_end]
+        match = match_marker(_strip_eol(line))
+        if match is None:
+            continue
+        number = text.count("\n", 0, line_start) + 1
+        kind, name = match
+        if kind == "BEGIN":
             if current is not None:
                 raise BoardParseError(path, number, "section %r begins inside section %r (begun on line %d); "
                                       "add its END marker first" % (name, current.name, current.begin_line))
@@ -338,19 +482,18 @@ def parse(text: str, path: str | None = None) -> Board:
             seen[name] = number
             parts.append(text[user_start:line_start])
             current = Block(name, number, [], line if line.endswith("\n") else line + newline, "")
-        elif match:
-            name = match.group(2)
+            body_start = line_end
+        else:
             if current is None or current.name != name:
                 raise BoardParseError(path, number, "END marker for section %r without its BEGIN marker; "
                                       "add the BEGIN marker or remove this line" % name)
+            current.body = text[body_start:line_start]
+            current.inner = _inner_lines(current.body)
             # A file that ends on the marker gets its line ending: blocks always end with one.
             current.end = line if line.endswith("\n") else line + newline
             parts.append(current)
             current = None
-            user_start = line_start + len(line)
-        elif current is not None:
-            current.inner.append(bare)
-        line_start += len(line)
+            user_start = line_end
     if current is not None:
         raise BoardParseError(path, current.begin_line, "section %r is never closed; add "
                               "'<!-- END moana.orchestration: %s -->' after its content" % (current.name, current.name))
@@ -359,7 +502,7 @@ def parse(text: str, path: str | None = None) -> Board:
         if isinstance(part, Block) and part.name not in SECTION_BY_NAME:
             raise BoardParseError(path, part.begin_line, "unknown section %r; known sections are %s"
                                   % (part.name, ", ".join(SECTION_BY_NAME)))
-    return Board(path, [part for part in parts if part != ""], newline)
+    return Board(path, [part for part in parts if part != ""], newline, text)
 
 
 def _parse_block(path: str | None, block: Block, kind: SectionKind):
@@ -369,51 +512,32 @@ def _parse_block(path: str | None, block: Block, kind: SectionKind):
 
 
 def _parse_entries(path: str | None, block: Block, kind: SectionKind) -> EntrySection:
-    preamble: list[str] = []
-    entries: list[Entry] = []
+    lines = block.inner
+    starts = [index for index, line in enumerate(lines) if line.startswith("### ")]
+    preamble = lines[:starts[0]] if starts else list(lines)
     last_id = None
-    current: Entry | None = None
-    last_field: str | None = None
+    for line in preamble:
+        counter = match_last_id(line)
+        if counter and counter[0] == kind.prefix:
+            last_id = counter[1]
+    entries: list[Entry] = []
     seen: dict[str, int] = {}
-    for index, line in enumerate(block.inner):
+    for position, index in enumerate(starts):
         number = block.begin_line + 1 + index
-        header = _HEADER.match(line)
-        if header:
-            match = _ENTRY_ID.match(header.group(1).strip())
-            if not match:
-                raise BoardParseError(path, number, "entry %r in %s has no id; write it as '### [%s-001] %s'"
-                                      % (line, kind.title, kind.prefix, header.group(1).strip()))
-            entry_id = match.group(1)
-            if not entry_id.startswith(kind.prefix + "-"):
-                raise BoardParseError(path, number, "entry id %s does not belong in %s (ids there start with %s-)"
-                                      % (entry_id, kind.title, kind.prefix))
-            if entry_id in seen:
-                raise BoardParseError(path, number, "%s appears twice in %s (first on line %d); remove or renumber one"
-                                      % (entry_id, kind.title, seen[entry_id]))
-            seen[entry_id] = number
-            current = Entry(entry_id, (match.group(2) or "").strip(), raw=[line])
-            entries.append(current)
-            last_field = None
-            continue
-        if current is None:
-            counter = _LAST_ID.match(line)
-            if counter and counter.group(1) == kind.prefix:
-                last_id = int(counter.group(2))
-            preamble.append(line)
-            continue
-        current.raw.append(line)
-        found = _FIELD.match(line)
-        if found:
-            last_field = found.group(1).strip()
-            current.fields[last_field] = found.group(2).rstrip()
-        elif line.startswith("  ") and last_field is not None and line.strip():
-            current.fields[last_field] += "\n" + line[2:].rstrip()
-        elif line.strip():
-            current.notes.append(line)
-            last_field = None
-        else:
-            last_field = None
-    return EntrySection(kind, preamble, entries, last_id)
+        entry_id, heading = match_header(lines[index])
+        if entry_id is None:
+            raise BoardParseError(path, number, "entry %r in %s has no id; write it as '### [%s-001] %s'"
+                                  % (lines[index], kind.title, kind.prefix, heading))
+        if not entry_id.startswith(kind.prefix + "-"):
+            raise BoardParseError(path, number, "entry id %s does not belong in %s (ids there start with %s-)"
+                                  % (entry_id, kind.title, kind.prefix))
+        if entry_id in seen:
+            raise BoardParseError(path, number, "%s appears twice in %s (first on line %d); remove or renumber one"
+                                  % (entry_id, kind.title, seen[entry_id]))
+        seen[entry_id] = number
+        end = starts[position + 1] if position + 1 < len(starts) else len(lines)
+        entries.append(Entry(entry_id, heading, raw=lines[index:end]))
+    return EntrySection(kind, list(preamble), entries, last_id)
 
 
 def _parse_status(path: str | None, block: Block) -> StatusSection:
@@ -436,7 +560,7 @@ def _parse_status(path: str | None, block: Block) -> StatusSection:
             else:
                 preamble.append(line)
         elif state == "separator":
-            if not re.match(r"^\s*\|?[\s:|-]+\|?\s*$", line):
+            if not line.strip() or line.strip(" \t:|-"):
                 raise BoardParseError(path, number, "the status table's header must be followed by a '| --- |' line")
             state = "rows"
         elif state == "rows" and is_row:
@@ -485,7 +609,7 @@ def ensure_sections(board: Board, kinds=SECTIONS, reset: bool = False, insert_af
         if reset and board.has(kind):
             block = board.blocks()[kind.name]
             if block.inner != empty_section(kind):
-                block.inner, block.model = empty_section(kind), None
+                block.inner, block.model, block.body = empty_section(kind), None, None
                 done.append(kind.name)
     if missing:
         new_parts: list = []
@@ -504,6 +628,8 @@ def _insert(board: Board, new_parts: list, insert_after: str | None) -> None:
     """Place new blocks after the last user line matching ``insert_after``, else at the end."""
     nl = board.newline
     if insert_after:
+        import re  # only here: see the note on parsing above
+
         pattern = re.compile(insert_after)
         found = None
         for index, part in enumerate(board.parts):
@@ -575,7 +701,7 @@ def _next_id(board: Board, kind: SectionKind) -> str:
     number = highest + 1
     section.last_id = number
     for index, line in enumerate(section.preamble):
-        if _LAST_ID.match(line):
+        if match_last_id(line):
             section.preamble[index] = "<!-- last-id: %s-%03d -->" % (kind.prefix, number)
             break
     else:
@@ -587,10 +713,11 @@ def _next_id(board: Board, kind: SectionKind) -> str:
 def normalise_id(value: str, prefix: str = "TASK") -> str:
     """'7', 'task-7' and 'TASK-007' all name TASK-007."""
     text = (value or "").strip().upper()
-    match = re.match(r"^(?:%s-)?0*(\d+)$" % prefix, text)
-    if not match:
+    if text.startswith(prefix + "-"):
+        text = text[len(prefix) + 1:]
+    if not text.isdigit() or not text.isascii():
         raise BoardError("%r is not a %s id; write it as %s-001" % (value, prefix.lower(), prefix))
-    return "%s-%03d" % (prefix, int(match.group(1)))
+    return "%s-%03d" % (prefix, int(text))
 
 
 def add_task(board: Board, title: str, assigned_to: str, priority: str = "MEDIUM", description: str = "",
@@ -755,13 +882,15 @@ def send_message(board: Board, sender: str, recipient: str, text: str, at: datet
     return entry
 
 
-class ArchivePolicy(namedtuple("ArchivePolicy", "keep_completions keep_messages max_message_age_days")):
+class ArchivePolicy:
     """How much history the board keeps; the rest moves to the archive file (None: no age limit)."""
 
-    __slots__ = ()
+    __slots__ = ("keep_completions", "keep_messages", "max_message_age_days")
 
-    def __new__(cls, keep_completions: int = 20, keep_messages: int = 50, max_message_age_days: float | None = 7.0):
-        return super().__new__(cls, keep_completions, keep_messages, max_message_age_days)
+    def __init__(self, keep_completions: int = 20, keep_messages: int = 50, max_message_age_days: float | None = 7.0):
+        self.keep_completions = keep_completions
+        self.keep_messages = keep_messages
+        self.max_message_age_days = max_message_age_days
 
 
 def archive(board: Board, policy: ArchivePolicy, at: datetime.datetime | None = None) -> list[str]:
@@ -891,37 +1020,45 @@ def archive_path(path: str) -> str:
     return base + ".archive" + (ext or ".md")
 
 
-@contextlib.contextmanager
-def locked(path: str, timeout: float = 10.0):
+class locked:  # noqa: N801 - used like a function: ``with locked(path):``
     """Hold the board's exclusive lock (flock on ``<board>.lock``); LockTimeout after ``timeout`` seconds.
 
     flock is released by the kernel when its holder dies, so a killed
     writer never leaves the board locked.
     """
-    try:
-        fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
-    except FileNotFoundError:
-        raise NotFound("directory %s does not exist; create it first or fix the board's path"
-                       % os.path.dirname(os.path.abspath(path))) from None
-    try:
-        deadline = time.monotonic() + timeout
+
+    def __init__(self, path: str, timeout: float = 10.0):
+        self.path, self.timeout, self.fd = path, timeout, None
+
+    def __enter__(self):
+        path = self.path
+        try:
+            self.fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            raise NotFound("directory %s does not exist; create it first or fix the board's path"
+                           % os.path.dirname(os.path.abspath(path))) from None
+        deadline = time.monotonic() + self.timeout
         delay = 0.001
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    self.__exit__()
                     raise
                 if time.monotonic() >= deadline:
+                    self.__exit__()
+                    holder = lock_path(path)
                     raise LockTimeout("could not lock %s within %.1fs: another writer holds %s; retry, or find the "
-                                      "stuck process with 'fuser %s'" % (path, timeout, lock_path(path), lock_path(path))
-                                      ) from None
+                                      "stuck process with 'fuser %s'" % (path, self.timeout, holder, holder)) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 0.05)
-        yield
-    finally:
-        os.close(fd)
+
+    def __exit__(self, *exc_info):
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = None
 
 
 def atomic_write(path: str, text: str, mode: int | None = None) -> None:
@@ -943,8 +1080,10 @@ def atomic_write(path: str, text: str, mode: int | None = None) -> None:
         os.chmod(temp, mode)
         os.replace(temp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(temp)
+        except FileNotFoundError:
+            pass
         raise
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
@@ -985,8 +1124,10 @@ def load_archive(path: str) -> list[Entry]:
             block = Block("archive", 0, current, "", "")
             prefix = "MSG" if current[0].startswith("### [MSG-") else "TASK"
             kind = MESSAGES if prefix == "MSG" else COMPLETIONS
-            with contextlib.suppress(BoardError):
+            try:
                 entries.extend(_parse_entries(archive_path(path), block, kind).entries)
+            except BoardError:
+                pass  # a hand-damaged archive entry is skipped, the rest still counts
             current = []
         if line.startswith("### "):
             current = [line]
@@ -1018,7 +1159,7 @@ def transact(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePo
             before, board = "", parse("", path)
         else:
             board = load(path)
-            before = board.render() if not board.changed else ""
+            before = board.text
         result = operation(board)
         if not board.changed:
             return Outcome(result, False, before, before)

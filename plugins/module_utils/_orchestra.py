@@ -14,8 +14,6 @@ written); 6 no such task, message, section or board.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 
@@ -71,81 +69,206 @@ def archive_policy() -> board_lib.ArchivePolicy:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="orchestra",
-        description="Read and update the team's board (CLAUDE.md): tasks, agent status, messages.",
-        epilog="Exit codes: 2 usage, 3 conflict, 4 lock timeout, 5 malformed board, 6 not found.",
-    )
-    parser.add_argument("--board", default=os.environ.get(ENV_BOARD) or "CLAUDE.md",
-                        help="board file (default: $%s, else ./CLAUDE.md)" % ENV_BOARD)
-    parser.add_argument("--lock-timeout", type=float, default=10.0, help="seconds to wait for the board's lock")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
+# The command line is parsed by a small table-driven parser rather than
+# argparse: argparse (and the re module it loads) costs more than the rest of
+# a command, and agents run these commands all day (see bench/board_cli.py).
+class Option:
+    __slots__ = ("flag", "dest", "help", "required", "choices", "default", "normalise", "is_switch")
 
-    task = commands.add_parser("task", help="tasks in the queue").add_subparsers(dest="action", metavar="ACTION")
-    task.required = True
-    add = task.add_parser("add", help="assign a new task; prints its id")
-    target = add.add_mutually_exclusive_group(required=True)
-    target.add_argument("--to", help="agent to assign it to")
-    target.add_argument("--complexity", choices=("high", "medium", "low"),
-                        help="route by complexity ($%s, default high=antigravity,medium=amp,low=codex)" % ENV_ROUTING)
-    add.add_argument("--priority", default="MEDIUM", type=str.upper, choices=board_lib.PRIORITIES)
-    add.add_argument("--title", required=True)
-    add.add_argument("--description", default="")
-    add.add_argument("--files", default="")
-    add.add_argument("--json", action="store_true")
+    def __init__(self, flag, help_text, dest=None, required=False, choices=None, default=None, normalise=None,
+                 is_switch=False):
+        self.flag = flag
+        self.dest = dest or flag.lstrip("-").replace("-", "_")
+        self.help, self.required, self.choices = help_text, required, choices
+        self.default, self.normalise, self.is_switch = default, normalise, is_switch
 
-    listing = task.add_parser("list", help="tasks in the queue")
-    listing.add_argument("--agent")
-    listing.add_argument("--status", type=lambda v: v.upper().replace("-", "_"))
-    listing.add_argument("--json", action="store_true")
 
-    show = task.add_parser("show", help="one task (queued, completed or archived)")
-    show.add_argument("id")
-    show.add_argument("--json", action="store_true")
+class Command:
+    __slots__ = ("words", "help", "positionals", "options", "one_of")
 
-    start = task.add_parser("start", help="claim a task and mark it IN_PROGRESS")
-    start.add_argument("id")
-    start.add_argument("--agent", default=os.environ.get(ENV_AGENT), help="default: $%s" % ENV_AGENT)
+    def __init__(self, words, help_text, positionals=(), options=(), one_of=()):
+        self.words, self.help, self.positionals, self.options, self.one_of = words, help_text, positionals, options, one_of
 
-    done = task.add_parser("done", help="move a task to the completion log")
-    done.add_argument("id")
-    done.add_argument("--agent", default=os.environ.get(ENV_AGENT), help="default: $%s" % ENV_AGENT)
-    done.add_argument("--changes", default="")
-    done.add_argument("--files", default="")
+    def usage(self) -> str:
+        parts = ["orchestra", *self.words]
+        for name, dummy, many in self.positionals:
+            parts.append(name.upper() + (" ..." if many else ""))
+        for option in self.options:
+            text = option.flag if option.is_switch else "%s %s" % (option.flag, option.dest.upper())
+            parts.append(text if option.required else "[%s]" % text)
+        return " ".join(parts)
 
-    fail = task.add_parser("fail", help="mark a task FAILED with a reason")
-    fail.add_argument("id")
-    fail.add_argument("--reason", required=True)
-    fail.add_argument("--agent", default=os.environ.get(ENV_AGENT))
 
-    status = commands.add_parser("status", help="agents' states").add_subparsers(dest="action", metavar="ACTION")
-    status.required = True
-    set_status = status.add_parser("set", help="set an agent's state")
-    set_status.add_argument("agent")
-    set_status.add_argument("state", type=lambda v: v.upper().replace("-", "_"), choices=board_lib.AGENT_STATES)
-    set_status.add_argument("--task")
-    set_status.add_argument("--role")
-    status_list = status.add_parser("list", help="every agent's state")
-    status_list.add_argument("--json", action="store_true")
+def _upper(value: str) -> str:
+    return value.strip().upper().replace("-", "_")
 
-    msg = commands.add_parser("msg", help="messages between agents").add_subparsers(dest="action", metavar="ACTION")
-    msg.required = True
-    send = msg.add_parser("send", help="send a message; prints its id")
-    send.add_argument("--from", dest="sender", default=os.environ.get(ENV_AGENT), help="default: $%s" % ENV_AGENT)
-    send.add_argument("--to", required=True)
-    send.add_argument("text", nargs="+")
-    send.add_argument("--json", action="store_true")
-    msg_list = msg.add_parser("list", help="messages on the board")
-    msg_list.add_argument("--to")
-    msg_list.add_argument("--since", help="a message id (MSG-007: later ones) or a date 'YYYY-MM-DD HH:MM'")
-    msg_list.add_argument("--json", action="store_true")
 
-    summary = commands.add_parser("board", help="a compact summary of the board; 'board init' creates it")
-    summary.add_argument("action", nargs="?", choices=("summary", "init"), default="summary")
-    summary.add_argument("--json", action="store_true")
-    return parser
+JSON = Option("--json", "print JSON", is_switch=True)
+
+
+def _agent_option(flag="--agent", dest=None):
+    return Option(flag, "agent name (default: $%s)" % ENV_AGENT, dest=dest, default=lambda: os.environ.get(ENV_AGENT))
+
+
+COMMANDS = (
+    Command(("task", "add"), "assign a new task; prints its id", options=(
+        Option("--to", "agent to assign it to"),
+        Option("--complexity", "route by complexity ($%s, default high=antigravity,medium=amp,low=codex)" % ENV_ROUTING,
+               choices=("high", "medium", "low"), normalise=str.lower),
+        Option("--priority", "HIGH, MEDIUM or LOW", choices=board_lib.PRIORITIES, default="MEDIUM", normalise=_upper),
+        Option("--title", "task title", required=True),
+        Option("--description", "what to do", default=""),
+        Option("--files", "files involved", default=""),
+        JSON), one_of=(("to", "complexity"),)),
+    Command(("task", "list"), "tasks in the queue", options=(
+        Option("--agent", "only this agent's"), Option("--status", "only this status", normalise=_upper), JSON)),
+    Command(("task", "show"), "one task (queued, completed or archived)", positionals=(("id", "task id", False),),
+            options=(JSON,)),
+    Command(("task", "start"), "claim a task and mark it IN_PROGRESS", positionals=(("id", "task id", False),),
+            options=(_agent_option(),)),
+    Command(("task", "done"), "move a task to the completion log", positionals=(("id", "task id", False),), options=(
+        _agent_option(), Option("--changes", "changes made", default=""), Option("--files", "files modified", default=""))),
+    Command(("task", "fail"), "mark a task FAILED with a reason", positionals=(("id", "task id", False),), options=(
+        Option("--reason", "why it failed", required=True), _agent_option())),
+    Command(("status", "set"), "set an agent's state",
+            positionals=(("agent", "agent name", False), ("state", "IDLE, IN_PROGRESS, BLOCKED or OFFLINE", False)),
+            options=(Option("--task", "its current task"), Option("--role", "its role"))),
+    Command(("status", "list"), "every agent's state", options=(JSON,)),
+    Command(("msg", "send"), "send a message; prints its id", positionals=(("text", "message text", True),), options=(
+        _agent_option("--from", "sender"), Option("--to", "recipient", required=True), JSON)),
+    Command(("msg", "list"), "messages on the board", options=(
+        Option("--to", "only messages to this agent"),
+        Option("--since", "a message id (MSG-007: later ones) or a date 'YYYY-MM-DD HH:MM'"), JSON)),
+    Command(("board",), "a compact summary of the board", options=(JSON,)),
+    Command(("board", "init"), "create the board, or add its missing sections"),
+)
+
+GLOBAL_HELP = """usage: orchestra [--board PATH] [--lock-timeout SECONDS] COMMAND ...
+
+Read and update the team's board (CLAUDE.md): tasks, agent status, messages.
+
+options:
+  --board PATH             board file (default: $%s, else ./CLAUDE.md)
+  --lock-timeout SECONDS   seconds to wait for the board's lock (default 10)
+
+commands:
+%s
+
+Exit codes: 2 usage, 3 conflict, 4 lock timeout, 5 malformed board, 6 not found.
+""" % (ENV_BOARD, "\n".join("  %-16s %s" % (" ".join(c.words), c.help) for c in COMMANDS))
+
+
+class Arguments:
+    """Parsed command line: attributes named after the options."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+class HelpShown(Exception):
+    """-h was given; the help has been printed."""
+
+
+def _command_help(command: Command) -> str:
+    lines = ["usage: " + command.usage(), "", command.help, ""]
+    for name, text, dummy in command.positionals:
+        lines.append("  %-22s %s" % (name.upper(), text))
+    for option in command.options:
+        label = option.flag if option.is_switch else "%s %s" % (option.flag, option.dest.upper())
+        lines.append("  %-22s %s" % (label, option.help))
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str], out=None) -> Arguments:
+    """Parse ``orchestra`` arguments; UsageError names the problem, HelpShown after -h."""
+    out = out or sys.stdout
+    values: dict = {"board": os.environ.get(ENV_BOARD) or "CLAUDE.md", "lock_timeout": 10.0}
+    rest = list(argv)
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0)
+        if flag in ("-h", "--help"):
+            out.write(GLOBAL_HELP)
+            raise HelpShown()
+        name, sep, value = flag.partition("=")
+        if name not in ("--board", "--lock-timeout"):
+            raise UsageError("unknown option %s before the command" % flag)
+        if not sep:
+            if not rest:
+                raise UsageError("%s needs a value" % name)
+            value = rest.pop(0)
+        if name == "--board":
+            values["board"] = value
+        else:
+            try:
+                values["lock_timeout"] = float(value)
+            except ValueError:
+                raise UsageError("--lock-timeout %r is not a number of seconds" % value) from None
+    command = None
+    for candidate in sorted(COMMANDS, key=lambda c: -len(c.words)):
+        if tuple(rest[:len(candidate.words)]) == candidate.words:
+            command = candidate
+            break
+    if command is None:
+        known = ", ".join(" ".join(c.words) for c in COMMANDS)
+        raise UsageError("unknown command %r; one of: %s" % (" ".join(rest[:2]) or "(none)", known))
+    rest = rest[len(command.words):]
+    values["command"], values["action"] = command.words[0], (command.words[1:] or ("summary",))[0]
+    by_flag = {option.flag: option for option in command.options}
+    given: dict = {}
+    positionals: list[str] = []
+    while rest:
+        item = rest.pop(0)
+        if item in ("-h", "--help"):
+            out.write(_command_help(command))
+            raise HelpShown()
+        if item == "--":
+            positionals.extend(rest)
+            break
+        if item.startswith("--"):
+            name, sep, value = item.partition("=")
+            option = by_flag.get(name)
+            if option is None:
+                raise UsageError("%s does not take %s; see 'orchestra %s -h'" % (" ".join(command.words), name,
+                                                                                 " ".join(command.words)))
+            if option.is_switch:
+                given[option.dest] = True
+                continue
+            if not sep:
+                if not rest:
+                    raise UsageError("%s needs a value" % name)
+                value = rest.pop(0)
+            given[option.dest] = value
+        else:
+            positionals.append(item)
+    for option in command.options:
+        if option.dest in given:
+            value = given[option.dest]
+        else:
+            value = option.default() if callable(option.default) else option.default
+            if option.is_switch:
+                value = bool(value)
+        if option.normalise and isinstance(value, str):
+            value = option.normalise(value)
+        if option.choices and value is not None and value not in option.choices:
+            raise UsageError("%s %r is not one of %s" % (option.flag, value, ", ".join(option.choices)))
+        if option.required and value is None:
+            raise UsageError("%s is required" % option.flag)
+        values[option.dest] = value
+    for group in command.one_of:
+        chosen = [dest for dest in group if values.get(dest) is not None]
+        if len(chosen) != 1:
+            raise UsageError("give exactly one of %s" % ", ".join("--" + dest for dest in group))
+    wanted = command.positionals
+    many = bool(wanted) and wanted[-1][2]
+    if len(positionals) < len(wanted) or (len(positionals) > len(wanted) and not many):
+        raise UsageError("usage: %s" % command.usage())
+    for index, (name, dummy, is_many) in enumerate(wanted):
+        values[name] = positionals[index:] if is_many else positionals[index]
+    if command.words == ("status", "set"):
+        values["state"] = _upper(values["state"])
+        if values["state"] not in board_lib.AGENT_STATES:
+            raise UsageError("state %r is not one of %s" % (values["state"], ", ".join(board_lib.AGENT_STATES)))
+    return Arguments(**values)
 
 
 def _need(value: str | None, what: str) -> str:
@@ -165,6 +288,8 @@ def _print_task(task: dict, out) -> None:
 
 def _emit(args, data, text_lines, out) -> None:
     if getattr(args, "json", False):
+        import json  # only when asked: it is a tenth of a command's start-up
+
         json.dump(data, out, indent=2, sort_keys=True)
         out.write("\n")
     else:
@@ -306,12 +431,16 @@ def summary_lines(facts: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parse_args(sys.argv[1:] if argv is None else argv)
+    except HelpShown:
+        return 0
+    except UsageError as exc:
+        sys.stderr.write("orchestra: error: %s\n" % exc)
+        return EXIT_USAGE
     try:
         return run(args, sys.stdout)
     except UsageError as exc:
-        parser.print_usage(sys.stderr)
         sys.stderr.write("orchestra: error: %s\n" % exc)
         return EXIT_USAGE
     except board_lib.LockTimeout as exc:

@@ -76,7 +76,10 @@ def test_routing_claims_completion_and_messages(board):
 
 
 @pytest.mark.parametrize("args, code, words", [
-    (("task", "add", "--to", "amp", "--title", "x", "--priority", "urgent"), 2, "invalid choice"),
+    (("task", "add", "--to", "amp", "--title", "x", "--priority", "urgent"), 2, "--priority 'URGENT' is not one of HIGH, MEDIUM, LOW"),
+    (("task", "add", "--title", "x"), 2, "give exactly one of --to, --complexity"),
+    (("task", "frobnicate"), 2, "unknown command 'task frobnicate'"),
+    (("msg", "send", "--to", "amp", "hi", "--colour", "red"), 2, "msg send does not take --colour"),
     (("task", "start", "7", "--agent", "amp"), 6, "TASK-007 is not in the task queue"),
     (("task", "start", "1"), 2, "--agent is required"),
     (("task", "show", "banana"), 2, "'banana' is not a task id"),
