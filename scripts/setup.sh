@@ -39,4 +39,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   "$venv/bin/python" -m pip install -q -r "$requirements"
   echo "$wanted" > "$stamp"
 fi
+# The real antigravity-claude-proxy, for its integration test (skipped without Node.js).
+proxy_version=2.0.4
+if [ "${1:-}" = "--test" ] && command -v npm >/dev/null; then
+  prefix=$repo/.cache/npm
+  if ! grep -qs "\"version\": \"$proxy_version\"" "$prefix/lib/node_modules/antigravity-claude-proxy/package.json"; then
+    echo "setup: installing antigravity-claude-proxy@$proxy_version into $prefix (about a minute)"
+    npm install -g --prefix "$prefix" --no-audit --no-fund "antigravity-claude-proxy@$proxy_version" >/dev/null 2>&1 ||
+      echo "setup: could not install antigravity-claude-proxy; its test will be skipped"
+  fi
+fi
 echo "setup: ready ($("$venv/bin/ansible-playbook" --version | head -1), $(tmux -V))"

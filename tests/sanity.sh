@@ -11,7 +11,7 @@ python=${PYTHON:-$(command -v python3)}
 
 rm -rf "$stage"
 mkdir -p "$stage"
-(cd "$repo" && git ls-files -co --exclude-standard -z | grep -zv '^\.collections/' | tar --null -T - -cf -) | tar -xf - -C "$stage"
+(cd "$repo" && git ls-files -co --exclude-standard -z | grep -zv '^\.collections/' | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -xf - -C "$stage"
 
 # ansible-test bootstraps pip in its venvs with a script it downloads from its
 # own file host, which is out of reach here: put the stand-in in its cache.

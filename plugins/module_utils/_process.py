@@ -1,0 +1,513 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pidfile-managed background processes, without a service manager. Standard library only.
+
+A process is started detached (new session, stdin from /dev/null, output
+appended to a private log) and recorded in a pidfile (JSON, mode 0600): pid,
+start time in clock ticks since boot and command line read back from /proc,
+and a random token set in its environment. It counts as ours only while a
+live pid has that start time and command line, so a pid reused by another
+program is never signalled. Stopping ends the process group, every
+descendant found in the process tree and every process that still carries the
+token (children that called setsid and were orphaned), TERM first, KILL after
+the timeout.
+
+Readiness and health probes: a TCP connect, an HTTP GET with an expected
+status, and optionally a condition on a JSON field of the body (the proxy:
+``/health`` answers 200 and ``counts.available > 0``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import time
+
+TOKEN_VARIABLE = "MOANA_ORCHESTRATION_PROCESS"
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+JSON_OPERATORS = ("gt", "ge", "eq", "ne", "lt", "le", "truthy")
+
+
+class ProcessError(RuntimeError):
+    """The process could not be started, made ready or stopped; the message says why and what to do."""
+
+
+# --------------------------------------------------------------------------- /proc
+
+
+def _clock_ticks() -> int:
+    return os.sysconf("SC_CLK_TCK")
+
+
+def boot_time() -> float:
+    with open("/proc/stat", encoding="ascii") as stream:
+        for line in stream:
+            if line.startswith("btime "):
+                return float(line.split()[1])
+    raise ProcessError("cannot read the boot time from /proc/stat")
+
+
+def read_stat(pid: int):
+    """(state, ppid, pgid, sid, starttime) of a pid, or None when it does not exist."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as stream:
+            data = stream.read().decode("utf-8", "replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
+    fields = data[data.rfind(")") + 2:].split()
+    return fields[0], int(fields[1]), int(fields[2]), int(fields[3]), int(fields[19])
+
+
+def read_cmdline(pid: int) -> list[str] | None:
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as stream:
+            raw = stream.read()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0")[:-1]]
+
+
+def _has_token(pid: int, token: bytes) -> bool:
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as stream:
+            return token in stream.read().split(b"\0")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def is_alive(pid: int, starttime: int) -> bool:
+    """The pid exists, is not a zombie and was started at ``starttime`` (so it is the same process)."""
+    stat = read_stat(pid)
+    return stat is not None and stat[0] not in ("Z", "X") and stat[4] == starttime
+
+
+def descendants(pid: int) -> set[tuple[int, int]]:
+    """(pid, starttime) of every live process below ``pid`` in the process tree."""
+    children: dict[int, list[tuple[int, int]]] = {}
+    for other in _all_pids():
+        stat = read_stat(other)
+        if stat is not None and stat[0] not in ("Z", "X"):
+            children.setdefault(stat[1], []).append((other, stat[4]))
+    found: set[tuple[int, int]] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child[0])
+    return found
+
+
+def marked(token: str) -> set[tuple[int, int]]:
+    """(pid, starttime) of every live process whose environment carries our token."""
+    needle = ("%s=%s" % (TOKEN_VARIABLE, token)).encode()
+    found = set()
+    for pid in _all_pids():
+        if pid != os.getpid() and _has_token(pid, needle):
+            stat = read_stat(pid)
+            if stat is not None and stat[0] not in ("Z", "X"):
+                found.add((pid, stat[4]))
+    return found
+
+
+# --------------------------------------------------------------------------- specs and records
+
+
+class Spec:
+    """What to run: validated once, before anything starts."""
+
+    def __init__(self, name: str, command, chdir: str | None = None, environment: dict | None = None,
+                 pidfile: str | None = None, log_file: str | None = None, readiness: dict | None = None,
+                 stop_timeout: float = 10.0):
+        if not name or not _NAME_CHARS.issuperset(name):
+            raise ProcessError("name %r must be letters, digits, '.', '_' or '-'" % name)
+        self.name = name
+        argv = shlex.split(command) if isinstance(command, str) else [str(part) for part in command or ()]
+        if not argv:
+            raise ProcessError("command is empty; give the program and its arguments")
+        self.argv = argv
+        if chdir and not os.path.isdir(chdir):
+            raise ProcessError("chdir: directory %s does not exist; create it first or fix the path" % chdir)
+        self.chdir = chdir
+        environment = environment or {}
+        for key in environment:
+            if not key or "=" in key or "\0" in key:
+                raise ProcessError("environment: %r is not a valid variable name" % key)
+        self.environment = {key: str(value) for key, value in environment.items()}
+        state = os.path.join(os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"),
+                             "moana-orchestration")
+        self.pidfile = pidfile or os.path.join(state, name + ".pid")
+        self.log_file = log_file or os.path.join(state, "logs", name + ".log")
+        self.readiness = check_readiness(readiness) if readiness else None
+        if stop_timeout < 0:
+            raise ProcessError("stop_timeout must be 0 or more seconds")
+        self.stop_timeout = stop_timeout
+
+    def fingerprint(self) -> str:
+        """Digest of what is run; a different one means the running process is out of date.
+        Environment values count, but only as a digest (they are never written down)."""
+        raw = json.dumps([self.argv, self.chdir, sorted(self.environment.items())])
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def check_readiness(readiness: dict) -> dict:
+    """Validate a probe description: {type: tcp|http, host, port, url, status, json_path, json_op, json_value,
+    timeout, interval}. Returns it with defaults filled in."""
+    probe = dict(readiness)
+    kind = probe.get("type") or ("http" if probe.get("url") else "tcp")
+    probe["type"] = kind
+    if kind == "tcp":
+        if not probe.get("port"):
+            raise ProcessError("readiness: a tcp probe needs a port")
+        probe["host"] = probe.get("host") or "127.0.0.1"
+        probe["port"] = int(probe["port"])
+    elif kind == "http":
+        from urllib.parse import urlsplit
+
+        url = probe.get("url") or ""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ProcessError("readiness: url %r must be an http:// or https:// address" % url)
+        probe["host"] = parts.hostname
+        probe["port"] = parts.port or (443 if parts.scheme == "https" else 80)
+        probe["status"] = int(probe.get("status") or 200)
+        if probe.get("json_path"):
+            op = probe.get("json_op") or "truthy"
+            if op not in JSON_OPERATORS:
+                raise ProcessError("readiness: json_op %r is not one of %s" % (op, ", ".join(JSON_OPERATORS)))
+            probe["json_op"] = op
+    else:
+        raise ProcessError("readiness: type %r is not tcp or http" % kind)
+    probe["timeout"] = float(probe.get("timeout") or 30)
+    probe["interval"] = float(probe.get("interval") or 0.1)
+    return probe
+
+
+def read_record(pidfile: str) -> dict | None:
+    try:
+        with open(pidfile, encoding="utf-8") as stream:
+            record = json.load(stream)
+        int(record["pid"])
+        int(record["starttime"])
+        return record
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        return {"pid": 0, "starttime": -1, "corrupt": True}
+
+
+def write_record(pidfile: str, record: dict) -> None:
+    directory = os.path.dirname(os.path.abspath(pidfile))
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    temp = "%s.%d.tmp" % (pidfile, os.getpid())
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        json.dump(record, stream)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(temp, pidfile)
+
+
+def remove_record(pidfile: str) -> None:
+    try:
+        os.unlink(pidfile)
+    except FileNotFoundError:
+        pass
+
+
+def record_is_ours(record: dict | None) -> bool:
+    """The recorded process is alive and is the one we started (start time and command line)."""
+    if not record or record.get("corrupt"):
+        return False
+    if not is_alive(record["pid"], record["starttime"]):
+        return False
+    recorded = record.get("cmdline")
+    return recorded is None or read_cmdline(record["pid"]) == recorded
+
+
+# --------------------------------------------------------------------------- probes
+
+
+def _json_field(data, path: str):
+    for key in path.split("."):
+        if isinstance(data, list) and key.isdigit() and int(key) < len(data):
+            data = data[int(key)]
+        elif isinstance(data, dict) and key in data:
+            data = data[key]
+        else:
+            raise KeyError(path)
+    return data
+
+
+def _compare(value, op: str, wanted) -> bool:
+    if op == "truthy":
+        return bool(value)
+    if op in ("eq", "ne"):
+        same = value == wanted or str(value) == str(wanted)
+        return same if op == "eq" else not same
+    try:
+        left, right = float(value), float(wanted)
+    except (TypeError, ValueError):
+        return False
+    return {"gt": left > right, "ge": left >= right, "lt": left < right, "le": left <= right}[op]
+
+
+_OP_TEXT = {"gt": ">", "ge": ">=", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "truthy": "true"}
+
+
+def probe(readiness: dict, timeout: float = 2.0) -> tuple[bool, str]:
+    """Run a probe once: (passed, what it saw)."""
+    host, port = readiness["host"], readiness["port"]
+    if readiness["type"] == "tcp":
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return True, "tcp %s:%d accepts connections" % (host, port)
+        except OSError as exc:
+            return False, "tcp %s:%d: %s" % (host, port, exc.strerror or exc)
+    import urllib.error
+    import urllib.request
+
+    url = readiness["url"]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP proxy
+    try:
+        with opener.open(url, timeout=timeout) as response:
+            status, body = response.status, response.read(65536)
+    except urllib.error.HTTPError as exc:
+        status, body = exc.code, exc.read(65536)
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        return False, "GET %s: %s" % (url, getattr(reason, "strerror", None) or reason)
+    if status != readiness["status"]:
+        return False, "GET %s answered %d, wanted %d" % (url, status, readiness["status"])
+    path = readiness.get("json_path")
+    if not path:
+        return True, "GET %s answered %d" % (url, status)
+    try:
+        value = _json_field(json.loads(body.decode("utf-8", "replace")), path)
+    except ValueError:
+        return False, "GET %s answered %d but not with JSON: %r" % (url, status, body[:200])
+    except KeyError:
+        return False, "GET %s answered %d but its JSON has no %s" % (url, status, path)
+    op, wanted = readiness["json_op"], readiness.get("json_value")
+    condition = "%s %s %s" % (path, _OP_TEXT[op], wanted) if op != "truthy" else "%s is true" % path
+    if _compare(value, op, wanted):
+        return True, "GET %s answered %d and %s (%r)" % (url, status, condition, value)
+    return False, "GET %s answered %d but %s is %r (wanted %s)" % (url, status, path, value, condition)
+
+
+def log_tail(path: str, lines: int = 20) -> str:
+    try:
+        with open(path, "rb") as stream:
+            stream.seek(0, os.SEEK_END)
+            size = stream.tell()
+            stream.seek(max(0, size - 16384))
+            data = stream.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return "(no log)"
+    return "\n".join(data.splitlines()[-lines:]) or "(empty log)"
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def status(spec: Spec) -> dict:
+    """Is the recorded process running; facts about it (no probe)."""
+    record = read_record(spec.pidfile)
+    running = record_is_ours(record)
+    facts = {"name": spec.name, "running": running, "pid": None, "started_at": None, "uptime": None,
+             "pidfile": spec.pidfile, "log_file": spec.log_file, "stale_pidfile": bool(record) and not running,
+             "up_to_date": None}
+    if running:
+        started = boot_time() + record["starttime"] / _clock_ticks()
+        facts.update(pid=record["pid"], started_at=round(started, 2), uptime=round(time.time() - started, 2),
+                     up_to_date=record.get("fingerprint") == spec.fingerprint())
+    return facts
+
+
+def health(spec: Spec) -> dict:
+    """status() plus one run of the probe."""
+    facts = status(spec)
+    facts["healthy"], facts["probe"] = None, None
+    if facts["running"] and spec.readiness:
+        facts["healthy"], facts["probe"] = probe(spec.readiness)
+    elif facts["running"]:
+        facts["healthy"] = True
+    else:
+        facts["healthy"] = False
+    return facts
+
+
+def _open_log(path: str) -> int:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
+def start(spec: Spec) -> dict:
+    """Start the process detached, record it, and wait for readiness. Raises ProcessError
+    (after stopping what it started) when the process exits or is not ready in time."""
+    if spec.readiness:
+        busy, seen = probe(spec.readiness, timeout=0.5)
+        if busy or (spec.readiness["type"] == "http" and "answered" in seen):
+            raise ProcessError("%s:%d is already in use by another program (%s); stop that program or change the port"
+                               % (spec.readiness["host"], spec.readiness["port"], seen))
+    token = os.urandom(8).hex()
+    env = dict(os.environ)
+    env.update(spec.environment)
+    env[TOKEN_VARIABLE] = "%s:%s" % (spec.name, token)
+    log_fd = _open_log(spec.log_file)
+    os.write(log_fd, ("--- %s: starting %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), spec.name)).encode())
+    try:
+        child = subprocess.Popen(spec.argv, cwd=spec.chdir, env=env, stdin=subprocess.DEVNULL, stdout=log_fd,
+                                 stderr=log_fd, start_new_session=True, close_fds=True, umask=0o077)
+    except FileNotFoundError:
+        raise ProcessError("%s: command %r was not found; install it or give its full path"
+                           % (spec.name, spec.argv[0])) from None
+    except PermissionError:
+        raise ProcessError("%s: %r is not executable" % (spec.name, spec.argv[0])) from None
+    finally:
+        os.close(log_fd)
+    stat = read_stat(child.pid)
+    record = {"name": spec.name, "pid": child.pid, "starttime": stat[4] if stat else -1, "pgid": child.pid,
+              "token": "%s:%s" % (spec.name, token), "command": spec.argv, "fingerprint": spec.fingerprint(),
+              "log_file": spec.log_file, "started_at": time.time()}
+    write_record(spec.pidfile, record)
+    try:
+        seen = _settle(spec, child, record)
+    except ProcessError:
+        stop(spec)
+        raise
+    # The command line is read back once it is stable: scripts exec their interpreter first.
+    record["cmdline"] = read_cmdline(child.pid)
+    write_record(spec.pidfile, record)
+    facts = status(spec)
+    facts["probe"] = seen
+    facts["healthy"] = True
+    return facts
+
+
+def _settle(spec: Spec, child: subprocess.Popen, record: dict) -> str | None:
+    readiness = spec.readiness
+    deadline = time.monotonic() + (readiness["timeout"] if readiness else 0.3)
+    seen = None
+    while True:
+        code = child.poll()
+        if code is not None:
+            raise ProcessError("%s exited with status %d right after it started; last lines of %s:\n%s"
+                               % (spec.name, code, spec.log_file, log_tail(spec.log_file)))
+        if readiness:
+            ready, seen = probe(readiness, timeout=min(2.0, readiness["timeout"]))
+            if ready:
+                return seen
+        if time.monotonic() >= deadline:
+            if not readiness:
+                return None
+            raise ProcessError("%s did not become ready within %ss; last probe: %s; last lines of %s:\n%s"
+                               % (spec.name, readiness["timeout"], seen, spec.log_file, log_tail(spec.log_file)))
+        time.sleep(readiness["interval"] if readiness else 0.05)
+
+
+def stop(spec: Spec, timeout: float | None = None) -> dict:
+    """End the recorded process, its group, its descendants and every process carrying its token.
+
+    Each pid is checked against its recorded start time right before it is
+    signalled, so nothing unrelated is ever hit. Returns what was found and
+    how it ended.
+    """
+    timeout = spec.stop_timeout if timeout is None else timeout
+    record = read_record(spec.pidfile)
+    targets: set[tuple[int, int]] = set()
+    leader = record_is_ours(record)
+    if leader:
+        targets.add((record["pid"], record["starttime"]))
+        targets |= descendants(record["pid"])
+    if record and record.get("token"):
+        targets |= marked(record["token"])
+    result = {"stopped": sorted(pid for pid, dummy in targets), "killed": [], "stale_pidfile": bool(record) and not leader}
+    if targets:
+        _signal_all(targets, record.get("pgid") if leader else None, signal.SIGTERM)
+        remaining = _wait_gone(targets, timeout)
+        if remaining:
+            _signal_all(remaining, record.get("pgid") if leader else None, signal.SIGKILL)
+            result["killed"] = sorted(pid for pid, dummy in remaining)
+            left = _wait_gone(remaining, 5.0)
+            if left:
+                raise ProcessError("%s: processes %s survived SIGKILL" % (spec.name, sorted(p for p, d in left)))
+    remove_record(spec.pidfile)
+    return result
+
+
+def _signal_all(targets: set[tuple[int, int]], pgid: int | None, signum: int) -> None:
+    if pgid and any(read_stat(pid) and read_stat(pid)[2] == pgid for pid, dummy in targets):
+        try:
+            os.killpg(pgid, signum)
+        except ProcessLookupError:
+            pass
+    for pid, starttime in targets:
+        if is_alive(pid, starttime):  # checked right before the signal: never a reused pid
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                pass
+
+
+def _wait_gone(targets: set[tuple[int, int]], timeout: float) -> set[tuple[int, int]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = {target for target in targets if is_alive(*target)}
+        if not remaining or time.monotonic() >= deadline:
+            return remaining
+        time.sleep(0.05)
+
+
+def ensure(spec: Spec, state: str, restart_unhealthy: bool = False, check_mode: bool = False) -> dict:
+    """The background_process module's work: make the process started, stopped or restarted."""
+    before = health(spec) if state != "stopped" else status(spec)
+    actions: list[str] = []
+    if state == "stopped":
+        if before["running"] or before["stale_pidfile"]:
+            actions.append("stop %s (pid %s)" % (spec.name, before["pid"]) if before["running"]
+                           else "remove stale pidfile %s" % spec.pidfile)
+            if not check_mode:
+                stop(spec)
+        after = status(spec) if not check_mode else before
+        after.update(changed=bool(actions), actions=actions)
+        return after
+    reason = None
+    if state == "restarted":
+        reason = "restart requested"
+    elif before["running"] and not before["up_to_date"]:
+        reason = "its command, directory or environment changed"
+    elif before["running"] and not before["healthy"]:
+        if not restart_unhealthy:
+            raise ProcessError("%s is running (pid %s) but unhealthy: %s; set restart_unhealthy: true to restart it"
+                               % (spec.name, before["pid"], before["probe"]))
+        reason = "unhealthy: %s" % before["probe"]
+    if before["running"] and reason is None:
+        before.update(changed=False, actions=[])
+        return before
+    if before["running"]:
+        actions.append("stop %s (pid %s): %s" % (spec.name, before["pid"], reason))
+    elif before["stale_pidfile"]:
+        actions.append("remove stale pidfile %s" % spec.pidfile)
+    actions.append("start %s" % spec.name)
+    if check_mode:
+        before.update(changed=True, actions=actions)
+        return before
+    if before["running"] or before["stale_pidfile"]:
+        stop(spec)
+    after = start(spec)
+    after.update(changed=True, actions=actions)
+    return after
