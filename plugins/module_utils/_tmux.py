@@ -300,15 +300,6 @@ class _Context:
 
 def _action_commands(action, ctx: _Context) -> list[list[str]]:
     spec = ctx.spec
-    if isinstance(action, CreateWindow):
-        window = action.window
-        commands = [["new-window", "-d", "-t", "=%s:" % spec.name, "-n", window.name, *_spawn_args(window.panes[0])]]
-        commands.extend(_label_window(window, spec.remain_on_exit, []))
-        commands.extend(_label_pane(window.panes[0], []))
-        return commands + _fill_window(window)
-    if isinstance(action, AddPane):
-        target = ["-t", action.window_id]
-        return [["split-window", "-d", *target, "-P", "-F", "#{pane_id}", *_spawn_args(action.pane)]]
     if isinstance(action, MovePane):
         window_id = action.window_id or ctx.window_id(action.window_name)
         if window_id:
@@ -357,13 +348,34 @@ def apply(server, spec: SessionSpec, actions: list) -> None:
             continue
         ctx = _Context(server, spec)
         try:
-            if isinstance(action, AddPane):
-                pane_id = run(server, *_action_commands(action, ctx)[0])[0].strip()
-                run(server, *chain(_label_pane(action.pane, ["-t", pane_id])))
+            if isinstance(action, CreateWindow):
+                _create_window(server, spec, action.window)
+            elif isinstance(action, AddPane):
+                _add_pane(server, action.window_id, action.pane)
             else:
                 run(server, *chain(_action_commands(action, ctx)))
         except TmuxError as exc:
             raise TmuxError("%s: %s" % (action.describe(), exc)) from exc
+
+
+def _add_pane(server, window_id: str, pane: PaneSpec) -> None:
+    # -d keeps the pane a person is looking at; the new pane's id comes back
+    # with -P, so it is labelled by id rather than as "the current pane".
+    pane_id = run(server, "split-window", "-d", "-t", window_id, "-P", "-F", "#{pane_id}", *_spawn_args(pane))[0].strip()
+    run(server, *chain(_label_pane(pane, ["-t", pane_id])))
+
+
+def _create_window(server, spec: SessionSpec, window: WindowSpec) -> None:
+    """A window added to a running session, without switching a person's view to it."""
+    first = window.panes[0]
+    ids = run(server, "new-window", "-d", "-t", "=%s:" % spec.name, "-n", window.name, "-P", "-F",
+              "#{window_id} #{pane_id}", *_spawn_args(first))[0].split()
+    window_id, pane_id = ids[0], ids[1]
+    run(server, *chain(_label_window(window, spec.remain_on_exit, ["-t", window_id]) + _label_pane(first, ["-t", pane_id])))
+    for pane in window.panes[1:]:
+        _add_pane(server, window_id, pane)
+        run(server, "select-layout", "-t", window_id, window.layout)
+    run(server, "select-layout", "-t", window_id, window.layout)
 
 
 def kill_session(server, name: str) -> bool:

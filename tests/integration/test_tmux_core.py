@@ -193,3 +193,19 @@ def test_read_and_capture(tmux, tmp_path):
     assert pane.name == "talker" and pane.current_command == "sleep" and pane.pid > 0
     # Another session's name that is a prefix does not match (exact targets).
     assert T.read_session(server, "tea") is None
+
+
+def test_a_pane_moved_to_a_new_window_keeps_its_process(tmux, tmp_path):
+    ensure(tmux, seed(tmp_path))
+    before = tmux.panes("team")
+    params = seed(tmp_path)
+    params["windows"][0]["panes"] = params["windows"][0]["panes"][:3]
+    params["windows"].append({"name": "review", "layout": "even-horizontal",
+                              "panes": [{"name": "codex", "command": "sleep 600"}, {"name": "extra", "command": "sleep 600"}]})
+    result = ensure(tmux, params)
+    assert "move pane codex to window review" in result["actions"]
+    after = tmux.panes("team")
+    assert after["codex"]["window"] == "review" and after["extra"]["window"] == "review"
+    assert {after[n]["window"] for n in ("claude", "amp", "proxy")} == {"main"}
+    assert after["codex"]["pid"] == before["codex"]["pid"]  # moved, not restarted
+    assert not ensure(tmux, params)["changed"]
