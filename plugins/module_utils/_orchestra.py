@@ -141,6 +141,16 @@ COMMANDS = (
         Option("--since", "a message id (MSG-007: later ones) or a date 'YYYY-MM-DD HH:MM'"), JSON)),
     Command(("board",), "a compact summary of the board", options=(JSON,)),
     Command(("board", "init"), "create the board, or add its missing sections"),
+    Command(("simulate",), "run a simulated agent here (no model: tests and demos); /exit ends it", options=(
+        _agent_option(),
+        Option("--role", "worker or orchestrator", choices=("worker", "orchestrator"), default="worker",
+               normalise=str.lower),
+        Option("--plan", "orchestrator: JSON list of {title, complexity, priority, description}"),
+        Option("--poll", "seconds between looks at the board", default="0.5"),
+        Option("--work", "seconds a simulated task takes, MIN-MAX", default="0.2-1.0"),
+        Option("--workdir", "where simulated work writes its files", default="."),
+        Option("--seed", "random seed, for repeatable runs"),
+        Option("--until-done", "exit once the work is done instead of waiting for /exit", is_switch=True))),
 )
 
 GLOBAL_HELP = """usage: orchestra [--board PATH] [--lock-timeout SECONDS] COMMAND ...
@@ -389,10 +399,37 @@ def run(args, out) -> int:
     if args.command == "board" and args.action == "init":
         return _init(path, args.lock_timeout, out)
 
+    if args.command == "simulate":
+        return _simulate(args, out)
+
     board = board_lib.load(path)
     facts = board_lib.facts(board)
     _emit(args, facts, summary_lines(facts), out)
     return 0
+
+
+def _number(value: str, what: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise UsageError("%s %r is not a number" % (what, value)) from None
+
+
+def _simulate(args, out) -> int:
+    try:  # imported only here: the agents' everyday commands do not pay for it
+        from ansible_collections.moana.orchestration.plugins.module_utils import _simulate as simulate_lib
+    except ImportError:
+        import _simulate as simulate_lib  # type: ignore[no-redef]
+    low, sep, high = args.work.partition("-")
+    work = (_number(low, "--work"), _number(high if sep else low, "--work"))
+    sim = simulate_lib.Simulation(args.board, _need(args.agent, "--agent"), args.workdir, work, args.lock_timeout,
+                                  int(_number(args.seed, "--seed")) if args.seed else None, out)
+    plan = simulate_lib.load_plan(args.plan) if args.plan else None
+    if plan and args.role != "orchestrator":
+        raise UsageError("--plan is for --role orchestrator")
+    routing = parse_routing(os.environ.get(ENV_ROUTING))
+    return simulate_lib.run(sim, args.role, plan, routing, _number(args.poll, "--poll"),
+                            sys.stdin if not args.until_done else None, args.until_done)
 
 
 def _since(messages: list[dict], since: str) -> list[dict]:
