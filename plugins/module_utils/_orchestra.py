@@ -467,37 +467,29 @@ def summary_lines(facts: dict) -> list[str]:
     return lines
 
 
+# Errors for people, not tracebacks: each kind with its exit code and message
+# prefix, most specific first.
+FAILURES = (
+    (UsageError, EXIT_USAGE, "error: "),
+    (board_lib.LockTimeout, EXIT_LOCK, ""),
+    (board_lib.BoardParseError, EXIT_MALFORMED, "the board is malformed, nothing was written: "),
+    (board_lib.NotFound, EXIT_NOT_FOUND, ""),
+    (board_lib.Conflict, EXIT_CONFLICT, ""),
+    (board_lib.BoardError, EXIT_USAGE, ""),
+    (OSError, 1, ""),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
+        return run(args, sys.stdout)
     except HelpShown:
         return 0
-    except UsageError as exc:
-        sys.stderr.write("orchestra: error: %s\n" % exc)
-        return EXIT_USAGE
-    try:
-        return run(args, sys.stdout)
-    except UsageError as exc:
-        sys.stderr.write("orchestra: error: %s\n" % exc)
-        return EXIT_USAGE
-    except board_lib.LockTimeout as exc:
-        sys.stderr.write("orchestra: %s\n" % exc)
-        return EXIT_LOCK
-    except board_lib.BoardParseError as exc:
-        sys.stderr.write("orchestra: the board is malformed, nothing was written: %s\n" % exc)
-        return EXIT_MALFORMED
-    except board_lib.NotFound as exc:
-        sys.stderr.write("orchestra: %s\n" % exc)
-        return EXIT_NOT_FOUND
-    except board_lib.Conflict as exc:
-        sys.stderr.write("orchestra: %s\n" % exc)
-        return EXIT_CONFLICT
-    except board_lib.BoardError as exc:
-        sys.stderr.write("orchestra: %s\n" % exc)
-        return EXIT_USAGE
-    except OSError as exc:
-        sys.stderr.write("orchestra: %s\n" % exc)
-        return 1
+    except tuple(kind for kind, dummy, dummy2 in FAILURES) as exc:
+        code, prefix = next((code, prefix) for kind, code, prefix in FAILURES if isinstance(exc, kind))
+        sys.stderr.write("orchestra: %s%s\n" % (prefix, exc))
+        return code
 
 
 if __name__ == "__main__":
