@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         return run(args, sys.stdout)
     except HelpShown:
         return 0
-    except tuple(kind for kind, dummy, dummy2 in FAILURES) as exc:
+    except (UsageError, board_lib.BoardError, OSError) as exc:  # every kind in FAILURES
         code, prefix = next((code, prefix) for kind, code, prefix in FAILURES if isinstance(exc, kind))
         sys.stderr.write("orchestra: %s%s\n" % (prefix, exc))
         return code
