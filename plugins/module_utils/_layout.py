@@ -240,20 +240,21 @@ class Plan:
 
 
 def _environment(value, where: str) -> tuple[tuple[str, str], ...]:
+    """Validate a mapping of variables; ``where`` names the option, such as windows[0].panes[1].environment."""
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise LayoutError("%s.environment must be a mapping of NAME: value, got %s" % (where, type(value).__name__))
+        raise LayoutError("%s must be a mapping of NAME: value, got %s" % (where, type(value).__name__))
     items = []
     for key in sorted(value):
         if not isinstance(key, str) or not _ENV_NAME.match(key):
             raise LayoutError(
-                "%s.environment: %r is not a valid variable name; use letters, digits and '_', not starting with a digit"
+                "%s: %r is not a valid variable name; use letters, digits and '_', not starting with a digit"
                 % (where, key)
             )
         raw = value[key]
         if raw is None or isinstance(raw, (dict, list)):
-            raise LayoutError("%s.environment.%s must be a string, number or boolean" % (where, key))
+            raise LayoutError("%s.%s must be a string, number or boolean" % (where, key))
         items.append((key, str(raw)))
     return tuple(items)
 
@@ -333,7 +334,11 @@ def parse_session(params: dict) -> SessionSpec:
                     name=p_name,
                     command=_optional_str(p_raw.get("command"), p_where + ".command"),
                     start_directory=_optional_path(p_raw.get("start_directory"), p_where + ".start_directory"),
-                    environment=_environment(p_raw.get("environment"), p_where),
+                    # Plain variables and secret ones reach the pane alike; only Ansible's
+                    # logging tells them apart.
+                    environment=tuple(sorted(dict(_environment(p_raw.get("variables"), p_where + ".variables")
+                                                  + _environment(p_raw.get("environment"), p_where + ".environment")
+                                                  ).items())),
                     log_file=_optional_path(p_raw.get("log_file"), p_where + ".log_file"),
                 )
             )
@@ -342,7 +347,7 @@ def parse_session(params: dict) -> SessionSpec:
         name=name,
         windows=tuple(windows),
         start_directory=_optional_path(params.get("start_directory"), "start_directory"),
-        environment=_environment(params.get("environment"), "session"),
+        environment=_environment(params.get("environment"), "environment"),
         remain_on_exit=bool(params.get("remain_on_exit", True)),
         width=params.get("width") or 200,
         height=params.get("height") or 50,

@@ -110,6 +110,12 @@ options:
             description:
               - Variables for this pane only. Values are never logged nor returned.
             type: dict
+          variables:
+            description:
+              - Variables for this pane that are not secret, so Ansible does not mask
+                their values in its output. O(windows[].panes[].environment) wins
+                when both set a name.
+            type: dict
           log_file:
             description:
               - Append everything the pane prints to this file (tmux C(pipe-pane)),
@@ -300,6 +306,7 @@ PANE_OPTIONS = {
     "command": {"type": "str"},
     "start_directory": {"type": "path"},
     "environment": {"type": "dict", "no_log": True},
+    "variables": {"type": "dict"},
     "log_file": {"type": "path"},
 }
 

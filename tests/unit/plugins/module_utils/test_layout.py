@@ -215,3 +215,10 @@ def test_diff_shows_dead_pane_coming_back():
     assert L.describe_state(state, spec)["windows"][0]["panes"][3]["state"] == "dead"
     assert L.describe_after(spec, state)["windows"][0]["panes"][3]["state"] == "alive"
     assert L.describe_after(spec, state, respawn_dead=False)["windows"][0]["panes"][3]["state"] == "dead"
+
+
+def test_plain_variables_and_secret_environment_merge_with_the_secret_winning():
+    spec = L.parse_session(params(window("w", pane("a", variables={"K": "plain", "P": "1"}, environment={"K": "secret"}))))
+    assert dict(spec.windows[0].panes[0].environment) == {"K": "secret", "P": "1"}
+    with pytest.raises(L.LayoutError, match=r"windows\[0\].panes\[0\].variables: '1X' is not a valid variable name"):
+        L.parse_session(params(window("w", pane("a", variables={"1X": "v"}))))

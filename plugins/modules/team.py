@@ -1,0 +1,182 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: team
+short_description: Validate the team of agents and plan its tmux windows
+version_added: 0.1.0
+author:
+  - Moana Orchestration maintainers (@moana)
+description:
+  - Checks the whole team configuration before anything starts and fails with the
+    agent, the key and the fix (unknown keys, duplicate names, not exactly one
+    orchestrator, a routing table naming an agent that is not a worker).
+  - Derives the complexity routing table (each complexity to the first worker that
+    declares it, unless O(routing) is given) and the O(ignore:windows) to pass to
+    M(moana.orchestration.tmux_session). The layout is the original scripts'
+    (window C(main) tiled with the orchestrator, the workers and, third, a live view
+    of the proxy's log; agents using the proxy in a window of their own), grown
+    over C(main-2), C(main-3)... beyond O(panes_per_window) panes.
+  - Each agent's pane gets C(ORCHESTRA_AGENT), C(ORCHESTRA_BOARD),
+    C(ORCHESTRA_ROUTING) and, for agents using the proxy, C(ANTHROPIC_BASE_URL) as
+    plain variables, its own C(environment) as secret ones (masked in output), and
+    the C(orchestra) command first on C(PATH) (set in the pane's command, since shell
+    start-up files may reset it); Claude Code and Codex get their initial prompt file
+    as argument.
+  - Only computes; changes nothing.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+options:
+  agents:
+    description:
+      - The agents, each with C(name), C(role) (V(orchestrator) or V(worker)), C(command)
+        and optionally C(complexity) (V(high), V(medium), V(low)), C(uses_proxy),
+        C(type) (V(claude), V(codex), V(amp), V(generic), V(simulated); guessed from the
+        command), C(window) and C(environment).
+    type: list
+    elements: dict
+    required: true
+  routing:
+    description:
+      - "Complexity to worker name, such as C({high: antigravity, medium: amp, low: codex})."
+    type: dict
+  board:
+    description:
+      - Path of the board file the agents use.
+    type: path
+    required: true
+  bin_dir:
+    description:
+      - Directory holding the C(orchestra) command, put first on each agent's C(PATH).
+    type: path
+    required: true
+  log_dir:
+    description:
+      - Directory of the panes' logs (C(NAME.log)).
+    type: path
+    required: true
+  prompts_dir:
+    description:
+      - Directory of the rendered initial prompts (C(NAME.md)).
+    type: path
+  proxy_log:
+    description:
+      - Log of the proxy, shown in the C(proxy) pane when an agent uses the proxy.
+    type: path
+  proxy_url:
+    description:
+      - Base URL of the proxy for agents with C(uses_proxy).
+    type: str
+    default: http://127.0.0.1:8080
+  panes_per_window:
+    description:
+      - Most panes in one window before the next one is used.
+    type: int
+    default: 4
+attributes:
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+seealso:
+  - module: moana.orchestration.tmux_session
+"""
+
+EXAMPLES = r"""
+- name: Validate the team and plan its layout
+  moana.orchestration.team:
+    agents: "{{ orchestration_agents }}"
+    board: /home/julien/project/CLAUDE.md
+    bin_dir: /home/julien/.local/share/moana-orchestration/bin
+    log_dir: /home/julien/project/logs
+    prompts_dir: /home/julien/.local/share/moana-orchestration/prompts
+    proxy_log: /home/julien/project/logs/proxy.log
+  register: team
+
+- name: Lay the team out in tmux
+  moana.orchestration.tmux_session:
+    name: moana-orchestration
+    start_directory: /home/julien/project
+    windows: "{{ team.windows }}"
+"""
+
+RETURN = r"""
+agents:
+  description: The agents, normalised (name, role, command, complexity, uses_proxy, type, window, environment).
+  returned: always
+  type: list
+  elements: dict
+orchestrator:
+  description: Name of the orchestrator.
+  returned: always
+  type: str
+routing:
+  description: Complexity to worker.
+  returned: always
+  type: dict
+  sample: {high: antigravity, medium: amp, low: codex}
+routing_text:
+  description: The routing table as C(ORCHESTRA_ROUTING) holds it.
+  returned: always
+  type: str
+  sample: high=antigravity,medium=amp,low=codex
+uses_proxy:
+  description: Whether an agent talks through the proxy.
+  returned: always
+  type: bool
+windows:
+  description: The O(moana.orchestration.tmux_session#module:windows) option for the team.
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.moana.orchestration.plugins.module_utils import _team
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "agents": {"type": "list", "elements": "dict", "required": True},
+            "routing": {"type": "dict"},
+            "board": {"type": "path", "required": True},
+            "bin_dir": {"type": "path", "required": True},
+            "log_dir": {"type": "path", "required": True},
+            "prompts_dir": {"type": "path"},
+            "proxy_log": {"type": "path"},
+            "proxy_url": {"type": "str", "default": "http://127.0.0.1:8080"},
+            "panes_per_window": {"type": "int", "default": 4},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        agents, routing = _team.validate(params["agents"], params["routing"])
+        windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
+                                params["prompts_dir"], params["proxy_log"], params["proxy_url"],
+                                params["panes_per_window"])
+    except _team.TeamError as exc:
+        module.fail_json(msg=str(exc))
+    # An agent's own environment may hold keys: masked wherever they would show.
+    for agent in agents:
+        module.no_log_values.update(value for value in agent["environment"].values() if value)
+    module.exit_json(
+        changed=False,
+        agents=agents,
+        orchestrator=next(a["name"] for a in agents if a["role"] == "orchestrator"),
+        routing=routing,
+        routing_text=_team.routing_text(routing),
+        uses_proxy=any(a["uses_proxy"] for a in agents),
+        windows=windows,
+    )
+
+
+if __name__ == "__main__":
+    main()

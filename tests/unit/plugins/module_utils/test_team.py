@@ -1,0 +1,83 @@
+"""The team configuration: validation and the layout derived from it. No tmux here."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.moana.orchestration.plugins.module_utils import _team as T
+
+SEED = [
+    {"name": "claude", "role": "orchestrator", "command": "claude"},
+    {"name": "amp", "role": "worker", "complexity": "medium", "command": "amp -m large --dangerously-allow-all"},
+    {"name": "antigravity", "role": "worker", "complexity": "high", "command": "claude --model claude-opus-4-5-thinking",
+     "uses_proxy": True},
+    {"name": "codex", "role": "worker", "complexity": "low", "command": "codex --dangerously-bypass-approvals-and-sandbox"},
+]
+
+
+def test_seed_team_routes_like_the_original_scripts():
+    agents, routing = T.validate(SEED)
+    assert routing == {"medium": "amp", "high": "antigravity", "low": "codex"}
+    assert T.routing_text(routing) == "high=antigravity,medium=amp,low=codex"
+    assert [a["type"] for a in agents] == ["claude", "amp", "claude", "codex"]
+
+
+def test_seed_layout_is_the_original_two_by_two_plus_the_proxy_client_window():
+    agents, dummy = T.validate(SEED)
+    assert T.layout(agents, "/logs/proxy.log") == [
+        {"name": "main", "panes": ["claude", "amp", "proxy", "codex"]},
+        {"name": "antigravity", "panes": ["antigravity"]},
+    ]
+    # Without a proxy user there is no proxy pane.
+    no_proxy, dummy = T.validate([dict(a, uses_proxy=False) for a in SEED])
+    assert T.layout(no_proxy, "/logs/proxy.log") == [{"name": "main", "panes": ["claude", "amp", "antigravity", "codex"]}]
+
+
+def test_large_teams_spill_over_windows_and_window_keys_are_honoured():
+    team = [{"name": "boss", "role": "orchestrator", "command": "orchestra simulate --agent boss"}]
+    team += [{"name": "w%02d" % n, "role": "worker", "command": "orchestra simulate --agent w%02d" % n} for n in range(31)]
+    team[5]["window"] = "review"
+    agents, dummy = T.validate(team)
+    windows = T.layout(agents, None, panes_per_window=8)
+    assert [w["name"] for w in windows] == ["main", "main-2", "main-3", "main-4", "review"]
+    assert sum(len(w["panes"]) for w in windows) == 32 and windows[-1]["panes"] == ["w04"]
+    assert agents[1]["type"] == "simulated"
+
+
+@pytest.mark.parametrize("team, routing, words", [
+    ([], None, "give a list of agents"),
+    ([dict(SEED[0], colour="red")] + SEED[1:], None, "unknown key(s) colour; the keys are"),
+    (SEED + [dict(SEED[1])], None, "agent 'amp' is defined twice (orchestration_agents[1] and [4])"),
+    (SEED[1:], None, "exactly one agent with role: orchestrator, found none"),
+    (SEED + [dict(SEED[0], name="boss")], None, "found claude, boss"),
+    ([dict(SEED[0], role="boss")] + SEED[1:], None, "role 'boss' must be orchestrator or worker"),
+    ([dict(SEED[0], command="  ")] + SEED[1:], None, "command is empty"),
+    ([SEED[0], dict(SEED[1], complexity="huge")] + SEED[2:], None, "complexity 'huge' must be one of"),
+    ([dict(SEED[0], complexity="high")] + SEED[1:], None, "remove its complexity"),
+    ([dict(SEED[0], name="proxy")] + SEED[1:], None, "not 'proxy'"),
+    ([dict(SEED[0], name="a b")] + SEED[1:], None, "must be letters, digits"),
+    (SEED, {"high": "gemini"}, "high tasks go to 'gemini', which is not a worker of the team"),
+    (SEED, {"urgent": "amp"}, "'urgent' is not a complexity"),
+    (SEED, {"high": "claude"}, "'claude', which is not a worker"),
+])
+def test_bad_teams_are_refused_with_the_agent_and_the_fix(team, routing, words):
+    with pytest.raises(T.TeamError) as err:
+        T.validate(team, routing)
+    assert words in str(err.value)
+
+
+def test_windows_carry_commands_prompts_environment_and_logs():
+    agents, routing = T.validate(SEED)
+    windows = T.windows(agents, routing, "/p/CLAUDE.md", "/home/u/.local/share/mo/bin", "/p/logs",
+                        prompts_dir="/home/u/prompts", proxy_log="/p/logs/proxy.log", proxy_url="http://127.0.0.1:8080")
+    panes = {p["name"]: p for w in windows for p in w["panes"]}
+    path = "export PATH='/home/u/.local/share/mo/bin':\"$PATH\"; "
+    assert panes["claude"]["command"] == path + "claude \"$(cat '/home/u/prompts/claude.md')\""
+    assert panes["amp"]["command"] == path + "amp -m large --dangerously-allow-all"  # typed once ready, not an argument
+    assert panes["proxy"]["command"] == "tail -n 100 -F '/p/logs/proxy.log'"
+    plain = panes["antigravity"]["variables"]
+    assert plain["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8080" and plain["ORCHESTRA_AGENT"] == "antigravity"
+    assert plain["ORCHESTRA_ROUTING"] == "high=antigravity,medium=amp,low=codex"
+    assert panes["antigravity"]["environment"] == {"ANTHROPIC_API_KEY": "dummy"}
+    assert "ANTHROPIC_BASE_URL" not in panes["codex"]["variables"] and panes["codex"]["environment"] == {}
+    assert panes["codex"]["log_file"] == "/p/logs/codex.log"
