@@ -37,6 +37,7 @@ class PaneSpec:
     start_directory: str | None = None
     environment: tuple[tuple[str, str], ...] = ()
     log_file: str | None = None
+    exit_text: str | None = None  # typed to ask the program to leave when the session is removed
 
     def fingerprint(self) -> str:
         """A short digest of what the pane runs; a change means the pane must restart.
@@ -340,6 +341,7 @@ def parse_session(params: dict) -> SessionSpec:
                                                   + _environment(p_raw.get("environment"), p_where + ".environment")
                                                   ).items())),
                     log_file=_optional_path(p_raw.get("log_file"), p_where + ".log_file"),
+                    exit_text=_optional_str(p_raw.get("exit_text"), p_where + ".exit_text"),
                 )
             )
         windows.append(WindowSpec(name=w_name, layout=layout, panes=tuple(panes)))
@@ -393,7 +395,7 @@ def resolve(spec: SessionSpec) -> SessionSpec:
             w.name,
             w.layout,
             tuple(
-                PaneSpec(p.name, p.command, pane_directory(spec, p), pane_environment(spec, p), p.log_file)
+                PaneSpec(p.name, p.command, pane_directory(spec, p), pane_environment(spec, p), p.log_file, p.exit_text)
                 for p in w.panes
             ),
         )

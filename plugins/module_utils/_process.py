@@ -109,9 +109,9 @@ def descendants(pid: int) -> set[tuple[int, int]]:
     return found
 
 
-def marked(token: str) -> set[tuple[int, int]]:
-    """(pid, starttime) of every live process whose environment carries our token."""
-    needle = ("%s=%s" % (TOKEN_VARIABLE, token)).encode()
+def marked(token: str, variable: str = TOKEN_VARIABLE) -> set[tuple[int, int]]:
+    """(pid, starttime) of every live process whose environment carries ``variable=token``."""
+    needle = ("%s=%s" % (variable, token)).encode()
     found = set()
     for pid in _all_pids():
         if pid != os.getpid() and _has_token(pid, needle):
@@ -435,17 +435,27 @@ def stop(spec: Spec, timeout: float | None = None) -> dict:
         targets |= descendants(record["pid"])
     if record and record.get("token"):
         targets |= marked(record["token"])
-    result = {"stopped": sorted(pid for pid, dummy in targets), "killed": [], "stale_pidfile": bool(record) and not leader}
+    result = terminate(targets, timeout, record.get("pgid") if leader else None, spec.name)
+    result["stale_pidfile"] = bool(record) and not leader
+    remove_record(spec.pidfile)
+    return result
+
+
+def terminate(targets: set[tuple[int, int]], timeout: float, pgid: int | None = None, what: str = "processes") -> dict:
+    """SIGTERM ``targets`` (and the group ``pgid``), SIGKILL what is left after ``timeout``.
+
+    Returns the pids that were there and those that needed SIGKILL.
+    """
+    result = {"stopped": sorted(pid for pid, dummy in targets), "killed": []}
     if targets:
-        _signal_all(targets, record.get("pgid") if leader else None, signal.SIGTERM)
+        _signal_all(targets, pgid, signal.SIGTERM)
         remaining = _wait_gone(targets, timeout)
         if remaining:
-            _signal_all(remaining, record.get("pgid") if leader else None, signal.SIGKILL)
+            _signal_all(remaining, pgid, signal.SIGKILL)
             result["killed"] = sorted(pid for pid, dummy in remaining)
             left = _wait_gone(remaining, 5.0)
             if left:
-                raise ProcessError("%s: processes %s survived SIGKILL" % (spec.name, sorted(p for p, d in left)))
-    remove_record(spec.pidfile)
+                raise ProcessError("%s: processes %s survived SIGKILL" % (what, sorted(p for p, d in left)))
     return result
 
 

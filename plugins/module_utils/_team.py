@@ -150,6 +150,8 @@ def layout(agents: list[dict], proxy_log: str | None, panes_per_window: int = 4)
 
 
 PROMPT_AS_ARGUMENT = ("claude", "codex")  # CLIs that take the first prompt on their command line
+# What each CLI leaves on; amp and generic programs are ended by the stop's signals.
+EXIT_TEXT = {"claude": "/exit", "codex": "/quit", "simulated": "/exit"}
 
 
 def agent_command(agent: dict, prompt_file: str | None, bin_dir: str) -> str:
@@ -205,6 +207,7 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
                 "variables": agent_variables(agent, board, routing, proxy_url),
                 "environment": agent_environment(agent),
                 "log_file": "%s/%s.log" % (log_dir, name),
+                "exit_text": EXIT_TEXT.get(agent["type"]),
             })
         result.append({"name": window["name"], "layout": "tiled", "panes": panes})
     return result

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
+
+from ansible_collections.moana.orchestration.plugins.module_utils import _process
 
 from ansible_collections.moana.orchestration.plugins.module_utils._layout import (
     AddPane,
@@ -49,6 +52,11 @@ except ImportError as exc:  # reported by the modules with missing_required_lib
     HAS_LIBTMUX = False
     LIBTMUX_IMPORT_ERROR = exc
 
+# Every process started in a session inherits this variable (set with
+# new-session -e), so processes a pane left behind are found after the session
+# is gone. The value is random, kept in the session option @moana_token.
+SESSION_VARIABLE = "MOANA_ORCHESTRATION_SESSION"
+TOKEN_OPTION = "@moana_token"
 PANE_OPTION = "@moana_pane"
 FINGERPRINT_OPTION = "@moana_fingerprint"
 WINDOW_OPTION = "@moana_window"
@@ -250,7 +258,7 @@ def _fill_window(window: WindowSpec) -> list[list[str]]:
     return commands
 
 
-def session_commands(spec: SessionSpec) -> list[list[str]]:
+def session_commands(spec: SessionSpec, token: str = "") -> list[list[str]]:
     """Every command that builds a resolved session from nothing, for one chained call.
 
     Inside one chained tmux call, each new session, window or pane becomes
@@ -264,6 +272,8 @@ def session_commands(spec: SessionSpec) -> list[list[str]]:
         new_session += ["-c", spec.start_directory]
     for key, value in spec.environment:
         new_session += ["-e", "%s=%s" % (key, value)]
+    if token:
+        new_session += ["-e", "%s=%s" % (SESSION_VARIABLE, token)]
     commands = []
     if first.environment == spec.environment:
         commands.append(new_session + ([first.command] if first.command else []))
@@ -272,6 +282,8 @@ def session_commands(spec: SessionSpec) -> list[list[str]]:
         # with its own variables is started again with them at once.
         commands.append(new_session)
         commands.append(["respawn-pane", "-k", *_spawn_args(first)])
+    if token:
+        commands.append(["set-option", TOKEN_OPTION, token])
     commands.extend(_label_window(first_window, spec.remain_on_exit, []))
     commands.extend(_label_pane(first, []))
     commands.extend(_fill_window(first_window))
@@ -341,7 +353,7 @@ def apply(server, spec: SessionSpec, actions: list) -> None:
     for action in actions:
         if isinstance(action, CreateSession):
             try:
-                run(server, *chain(session_commands(spec)))
+                run(server, *chain(session_commands(spec, os.urandom(8).hex())))
             except TmuxError:
                 server.cmd("kill-session", "-t", "=" + spec.name)
                 raise
@@ -467,12 +479,41 @@ def ensure_session(server, spec: SessionSpec, respawn_dead: bool = True, check_m
     return result
 
 
-def ensure_absent(server, name: str, check_mode: bool = False) -> dict:
-    """Remove the session if it exists."""
+def ask_to_exit(server, state: SessionState, spec: SessionSpec | None, timeout: float) -> list[str]:
+    """Type each live pane's exit text (from the description), then wait for those panes to end.
+
+    Text and Enter go as separate commands, as agent CLIs want. Returns the
+    names of the panes that ended on request.
+    """
+    texts = {p.name: p.exit_text for w in spec.windows for p in w.panes if p.exit_text} if spec else {}
+    asked = [p for p in state.panes() if p.name in texts and not p.dead]
+    for pane in asked:
+        run(server, "send-keys", "-t", pane.pane_id, "-l", texts[pane.name])
+    if asked:
+        time.sleep(0.2)
+    for pane in asked:
+        run(server, "send-keys", "-t", pane.pane_id, "Enter")
+    deadline = time.monotonic() + timeout
+    waiting = {p.pane_id: p.name for p in asked}
+    while waiting and time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = read_session(server, state.name)
+        alive = {p.pane_id for p in now.panes() if not p.dead} if now else set()
+        waiting = {pane_id: name for pane_id, name in waiting.items() if pane_id in alive}
+    return [p.name for p in asked if p.pane_id not in waiting]
+
+
+def session_token(server, name: str) -> str:
+    proc = server.cmd("show-options", "-v", "-t", "=%s:" % name, TOKEN_OPTION)
+    return (proc.stdout or [""])[0].strip() if not proc.stderr else ""
+
+
+def ensure_absent(server, name: str, check_mode: bool = False, spec: SessionSpec | None = None,
+                  exit_timeout: float = 10.0) -> dict:
+    """Remove the session: ask its programs to exit (exit_text of each pane), kill the session, then
+    end every process it left behind (found by the session's token in their environment)."""
     before = read_session(server, name)
-    if before is not None and not check_mode:
-        kill_session(server, name)
-    return {
+    result = {
         "changed": before is not None,
         "exists": False,
         "session_id": before.session_id if before else None,
@@ -480,4 +521,15 @@ def ensure_absent(server, name: str, check_mode: bool = False) -> dict:
         "diff": {"before": describe_state(before), "after": {}},
         "windows": [],
         "panes": [],
+        "exited": [],
+        "leftovers": [],
     }
+    if before is None or check_mode:
+        return result
+    token = session_token(server, name)
+    result["exited"] = ask_to_exit(server, before, spec, exit_timeout)
+    kill_session(server, name)
+    if token:
+        left = _process.marked(token, SESSION_VARIABLE)
+        result["leftovers"] = _process.terminate(left, exit_timeout, what="session %s" % name)["stopped"]
+    return result

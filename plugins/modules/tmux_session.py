@@ -34,10 +34,21 @@ options:
     required: true
   state:
     description:
-      - V(present) makes the session match the description; V(absent) removes it.
+      - V(present) makes the session match the description.
+      - V(absent) removes it. Panes with an O(windows[].panes[].exit_text) get it typed
+        first and up to O(exit_timeout) seconds to end; then the session is killed, and
+        every process it left behind (found by a random token every process of the
+        session inherits in its environment, C(MOANA_ORCHESTRATION_SESSION)) gets
+        SIGTERM, then SIGKILL after O(exit_timeout).
     type: str
     choices: [present, absent]
     default: present
+  exit_timeout:
+    description:
+      - Seconds to wait for programs asked to exit, and between SIGTERM and SIGKILL for
+        processes the session left behind.
+    type: float
+    default: 10
   start_directory:
     description:
       - Working directory (absolute) of every pane that does not set its own. It must exist.
@@ -121,6 +132,11 @@ options:
               - Append everything the pane prints to this file (tmux C(pipe-pane)),
                 an absolute path whose directory must exist. Logging survives a respawn.
             type: path
+          exit_text:
+            description:
+              - With O(state=absent), typed into the pane (then Enter) to ask its program
+                to leave before the session is killed, such as V(/exit).
+            type: str
 attributes:
   platform:
     platforms: posix
@@ -280,6 +296,16 @@ removed:
   returned: when O(state=present)
   type: list
   elements: str
+exited:
+  description: Names of panes whose program left when asked with its exit text.
+  returned: when O(state=absent)
+  type: list
+  elements: str
+leftovers:
+  description: Pids of processes the session left behind, ended after it was killed.
+  returned: when O(state=absent)
+  type: list
+  elements: int
 """
 
 import os
@@ -308,6 +334,7 @@ PANE_OPTIONS = {
     "environment": {"type": "dict", "no_log": True},
     "variables": {"type": "dict"},
     "log_file": {"type": "path"},
+    "exit_text": {"type": "str"},
 }
 
 WINDOW_OPTIONS = {
@@ -325,6 +352,7 @@ ARGUMENT_SPEC = {
     "respawn_dead": {"type": "bool", "default": True},
     "width": {"type": "int", "default": 200},
     "height": {"type": "int", "default": 50},
+    "exit_timeout": {"type": "float", "default": 10},
     "windows": {"type": "list", "elements": "dict", "options": WINDOW_OPTIONS},
     **SOCKET_OPTIONS,
 }
@@ -341,13 +369,15 @@ def main():
         module.fail_json(msg=missing_required_lib("libtmux"), exception=str(LIBTMUX_IMPORT_ERROR))
     params = module.params
     try:
-        if params["state"] == "present":
+        spec = None
+        if params["state"] == "present" or params["windows"]:
             # Validate everything before the first tmux call: bad input creates nothing.
             spec = parse_session(params)
+        if params["state"] == "present":
             check_paths(spec, os.path.isdir)
         server = open_server(params["socket_name"], params["socket_path"])
         if params["state"] == "absent":
-            result = ensure_absent(server, params["name"], module.check_mode)
+            result = ensure_absent(server, params["name"], module.check_mode, spec, params["exit_timeout"])
         else:
             result = ensure_session(server, spec, params["respawn_dead"], module.check_mode)
     except (LayoutError, TmuxError) as exc:

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _layout as L
+from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
 
 
@@ -209,3 +210,25 @@ def test_a_pane_moved_to_a_new_window_keeps_its_process(tmux, tmp_path):
     assert {after[n]["window"] for n in ("claude", "amp", "proxy")} == {"main"}
     assert after["codex"]["pid"] == before["codex"]["pid"]  # moved, not restarted
     assert not ensure(tmux, params)["changed"]
+
+
+def test_absent_asks_panes_to_exit_then_ends_what_they_left_behind(tmux, tmp_path):
+    marker = tmp_path / "daemon.pid"
+    reader = "read line; echo \"got $line\" > %s/said; exit 0" % tmp_path
+    daemon = "sh -c 'setsid sleep 600 & echo $! > %s; sleep 600'" % marker
+    params = {"name": "team", "start_directory": str(tmp_path), "windows": [{"name": "w", "panes": [
+        {"name": "polite", "command": reader, "exit_text": "/exit"},
+        {"name": "stubborn", "command": daemon}]}]}
+    ensure(tmux, params)
+    deadline = time.monotonic() + 5
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leftover = int(marker.read_text())
+    server = T.open_server(socket_name=tmux.socket_name)
+    result = T.ensure_absent(server, "team", spec=L.parse_session(params), exit_timeout=2)
+    assert result["changed"] and result["exited"] == ["polite"]
+    assert (tmp_path / "said").read_text() == "got /exit\n"
+    assert leftover in result["leftovers"]
+    stat = P.read_stat(leftover)
+    assert stat is None or stat[0] in ("Z", "X"), "the setsid daemon survived the session"
+    assert not tmux.has_session("team")
