@@ -1,0 +1,116 @@
+"""The whole system with the simulated team, through the start, health and stop playbooks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import REPO
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
+
+pytestmark = pytest.mark.playbook
+PLAYBOOKS = "playbooks/%s.yml"
+
+
+@pytest.fixture
+def team(tmux, tmp_path, playbook):
+    settings = {"orchestration_team": "simulated", "orchestration_project_dir": str(tmp_path / "project"),
+                "orchestration_home": str(tmp_path / "home"), "orchestration_tmux_socket_name": tmux.socket_name,
+                "orchestration_stop_timeout": 3}
+    (tmp_path / "vars.json").write_text(json.dumps(settings))
+
+    def run(name, *extra):
+        return playbook((REPO / (PLAYBOOKS % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"), *extra)
+
+    yield run, tmp_path / "project" / "CLAUDE.md"
+    run("stop")
+
+
+def wait_for_plan(board, count=5, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(board):
+            texts = [m["text"] for m in B.facts(B.load(str(board)))["messages"]]
+            if "plan complete: %d tasks done" % count in texts:
+                return
+        time.sleep(0.2)
+    raise AssertionError("the simulated plan did not complete")
+
+
+def processes_with(text: str) -> list[int]:
+    found = []
+    for pid in (int(p) for p in os.listdir("/proc") if p.isdigit()):
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as stream:
+                if text.encode() in stream.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def test_start_runs_the_loop_health_passes_and_stop_leaves_nothing(team, tmux):
+    run, board = team
+    first = run("start")
+    assert first.returncode == 0, first.stdout + first.stderr
+    wait_for_plan(board)
+    assert len(B.facts(B.load(str(board)))["completions"]) == 5
+    warm = run("start")
+    assert warm.returncode == 0 and warm.recap()["changed"] == 0, warm.stdout
+    health = run("health")
+    assert health.returncode == 0, health.stdout
+    assert "team: healthy" in health.stdout
+    as_json = run("health", "-e", "orchestration_health_format=json")
+    assert as_json.result("Build the health report")["report"]["agents"][0]["agent"] == "claude"
+
+    stop = run("stop")
+    assert stop.returncode == 0, stop.stdout
+    assert not tmux.has_session("moana-orchestration")
+    assert processes_with("ORCHESTRA_BOARD=%s" % board) == []
+    states = {a["agent"]: a["state"] for a in B.facts(B.load(str(board)))["agents"]}
+    assert set(states.values()) == {"OFFLINE"} and len(states) == 4
+    again = run("stop")
+    assert again.returncode == 0 and again.recap()["changed"] == 0
+
+
+def test_health_names_a_dead_agent_and_start_repairs_only_it(team, tmux):
+    run, board = team
+    assert run("start").returncode == 0
+    before = tmux.panes("moana-orchestration")
+    os.kill(before["codex"]["pid"], signal.SIGKILL)
+    tmux.wait_dead("moana-orchestration", "codex")
+    health = run("health")
+    assert health.returncode != 0
+    assert health.result("Build the health report")["problems"] == ["agent codex: pane dead"]
+    repair = run("start")
+    assert repair.returncode == 0
+    assert repair.result("Ensure the session, its windows and one pane per agent")["respawned"] == ["codex"]
+    after = tmux.panes("moana-orchestration")
+    assert {n: p["pid"] for n, p in after.items() if n != "codex"} == {n: p["pid"] for n, p in before.items() if n != "codex"}
+    assert run("health").returncode == 0
+
+
+def test_a_deleted_board_section_is_restored_and_user_text_kept(team):
+    run, board = team
+    assert run("start").returncode == 0
+    text = board.read_text()
+    start = text.index("<!-- BEGIN moana.orchestration: messages -->")
+    end = text.index("<!-- END moana.orchestration: messages -->\n") + len("<!-- END moana.orchestration: messages -->\n")
+    board.write_text("# My notes\n\nKeep me.\n" + text[:start] + text[end:])
+    assert run("health").returncode != 0
+    repair = run("start")
+    assert repair.returncode == 0
+    restored = board.read_text()
+    assert restored.startswith("# My notes\n\nKeep me.\n") and "<!-- BEGIN moana.orchestration: messages -->" in restored
+
+
+def test_bad_configuration_fails_clearly_and_starts_nothing(team, tmux, tmp_path):
+    run, board = team
+    result = run("start", "-e", '{"orchestration_agents": [{"name": "amp", "role": "worker", "command": "amp"}]}')
+    assert result.returncode != 0
+    assert "exactly one agent with role: orchestrator, found none" in result.result("Validate the team and plan its windows")["msg"]
+    assert not tmux.has_session("moana-orchestration") and not board.exists()
