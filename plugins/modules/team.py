@@ -46,19 +46,17 @@ options:
     type: dict
   board:
     description:
-      - Path of the board file the agents use.
+      - Path of the board file the agents use. Without O(board), O(bin_dir) and O(log_dir)
+        the team is only validated and RV(windows) is empty.
     type: path
-    required: true
   bin_dir:
     description:
       - Directory holding the C(orchestra) command, put first on each agent's C(PATH).
     type: path
-    required: true
   log_dir:
     description:
       - Directory of the panes' logs (C(NAME.log)).
     type: path
-    required: true
   prompts_dir:
     description:
       - Directory of the rendered initial prompts (C(NAME.md)).
@@ -131,7 +129,7 @@ uses_proxy:
   returned: always
   type: bool
 windows:
-  description: The O(moana.orchestration.tmux_session#module:windows) option for the team.
+  description: The O(moana.orchestration.tmux_session#module:windows) option for the team (empty without O(board)).
   returned: always
   type: list
   elements: dict
@@ -146,22 +144,25 @@ def main():
         argument_spec={
             "agents": {"type": "list", "elements": "dict", "required": True},
             "routing": {"type": "dict"},
-            "board": {"type": "path", "required": True},
-            "bin_dir": {"type": "path", "required": True},
-            "log_dir": {"type": "path", "required": True},
+            "board": {"type": "path"},
+            "bin_dir": {"type": "path"},
+            "log_dir": {"type": "path"},
             "prompts_dir": {"type": "path"},
             "proxy_log": {"type": "path"},
             "proxy_url": {"type": "str", "default": "http://127.0.0.1:8080"},
             "panes_per_window": {"type": "int", "default": 4},
         },
+        required_together=[("board", "bin_dir", "log_dir")],
         supports_check_mode=True,
     )
     params = module.params
     try:
         agents, routing = _team.validate(params["agents"], params["routing"])
-        windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
-                                params["prompts_dir"], params["proxy_log"], params["proxy_url"],
-                                params["panes_per_window"])
+        windows = []
+        if params["board"] and params["bin_dir"] and params["log_dir"]:
+            windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
+                                    params["prompts_dir"], params["proxy_log"], params["proxy_url"],
+                                    params["panes_per_window"])
     except _team.TeamError as exc:
         module.fail_json(msg=str(exc))
     # An agent's own environment may hold keys: masked wherever they would show.
