@@ -1,0 +1,105 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: board_status
+short_description: Set agents' states in the board's Current LLM Status table
+version_added: 0.1.0
+author:
+  - Moana Orchestration maintainers (@moana)
+description:
+  - Sets the state (V(IDLE), V(IN_PROGRESS), V(BLOCKED), V(OFFLINE)), and optionally the
+    role and current task, of any number of agents in one locked, atomic update of the
+    board. Rows that already say so are left alone, so a second run changes nothing.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - moana.orchestration.board
+options:
+  names:
+    description:
+      - The agents to set.
+    type: list
+    elements: str
+    required: true
+  state:
+    description:
+      - Their state.
+    type: str
+    required: true
+    choices: [IDLE, IN_PROGRESS, BLOCKED, OFFLINE]
+  roles:
+    description:
+      - Agent name to role, shown in the table (agents not named keep theirs).
+    type: dict
+    default: {}
+  task:
+    description:
+      - Their current task id; V(IDLE) and V(OFFLINE) clear it when omitted.
+    type: str
+attributes:
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+seealso:
+  - module: moana.orchestration.board_info
+"""
+
+EXAMPLES = r"""
+- name: Mark the whole team OFFLINE
+  moana.orchestration.board_status:
+    path: /home/julien/project/CLAUDE.md
+    names: [claude, amp, antigravity, codex]
+    state: OFFLINE
+"""
+
+RETURN = r"""
+agents:
+  description: The rows of the agents set, as the board has them after the run.
+  returned: success
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True, "aliases": ["dest"]},
+            "lock_timeout": {"type": "float", "default": 10},
+            "names": {"type": "list", "elements": "str", "required": True},
+            "state": {"type": "str", "required": True, "choices": list(board_lib.AGENT_STATES)},
+            "roles": {"type": "dict", "default": {}},
+            "task": {"type": "str"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+
+    def operation(board):
+        return [board_lib.status_facts(board_lib.set_status(board, name, params["state"], params["task"],
+                                                            params["roles"].get(name)))
+                for name in params["names"]]
+
+    try:
+        outcome = board_lib.transact(params["path"], operation, params["lock_timeout"], write=not module.check_mode)
+    except board_lib.BoardError as exc:
+        module.fail_json(msg=str(exc))
+    result = {"changed": outcome.changed, "agents": outcome.result}
+    if module._diff:
+        result["diff"] = {"before": outcome.before, "after": outcome.after,
+                          "before_header": params["path"], "after_header": params["path"]}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
