@@ -133,6 +133,25 @@ def run(server, *argv: str) -> list[str]:
     return proc.stdout
 
 
+# tmux refuses a command line longer than its message size (16 KiB); stay well below.
+CHAIN_LIMIT = 12000
+
+
+def batches(commands: list[list[str]], limit: int = CHAIN_LIMIT) -> list[list[list[str]]]:
+    """Cut a list of commands into runs whose chained length stays under ``limit`` bytes."""
+    out: list[list[list[str]]] = []
+    size = 0
+    for command in commands:
+        length = sum(len(arg.encode("utf-8")) + 1 for arg in command) + 2
+        if out and size + length <= limit:
+            out[-1].append(command)
+            size += length
+        else:
+            out.append([command])
+            size = length
+    return out
+
+
 def chain(commands: list[list[str]]) -> list[str]:
     """Join tmux commands into one argv separated by ';'.
 
@@ -242,28 +261,31 @@ def _label_window(window: WindowSpec, remain_on_exit: bool, target: list[str]) -
     ]
 
 
-def _fill_window(window: WindowSpec) -> list[list[str]]:
-    """Split the current window for panes 2..n, re-tiling after each split.
+def _fill_window(window: WindowSpec, target: list[str]) -> list[list[str]]:
+    """Split the session's current window for panes 2..n, re-tiling after each split.
 
     Re-tiling after every split is what lets 32 panes fit: tmux refuses to
     split a pane that is already too small.
     """
     commands: list[list[str]] = []
     for pane in window.panes[1:]:
-        commands.append(["split-window", *_spawn_args(pane)])
-        commands.extend(_label_pane(pane, []))
-        commands.append(["select-layout", window.layout])
+        commands.append(["split-window", *target, *_spawn_args(pane)])
+        commands.extend(_label_pane(pane, target))
+        commands.append(["select-layout", *target, window.layout])
     if len(window.panes) == 1:
-        commands.append(["select-layout", window.layout])
+        commands.append(["select-layout", *target, window.layout])
     return commands
 
 
 def session_commands(spec: SessionSpec, token: str = "") -> list[list[str]]:
-    """Every command that builds a resolved session from nothing, for one chained call.
+    """Every command that builds a resolved session from nothing, for chained calls.
 
-    Inside one chained tmux call, each new session, window or pane becomes
-    the target of the commands after it, so no ids are needed.
+    Each command targets ``=NAME:``, the session's current window and its
+    active pane: a new window (without -d) becomes current and a new pane
+    (without -d) active, so no ids are needed and the list can be cut into
+    several calls when it is too long for one tmux message.
     """
+    target = ["-t", "=%s:" % spec.name]
     first_window = spec.windows[0]
     first = first_window.panes[0]
     new_session = ["new-session", "-d", "-s", spec.name, "-x", str(spec.width), "-y", str(spec.height)]
@@ -281,17 +303,17 @@ def session_commands(spec: SessionSpec, token: str = "") -> list[list[str]]:
         # new-session's -e sets the session's environment, so a first pane
         # with its own variables is started again with them at once.
         commands.append(new_session)
-        commands.append(["respawn-pane", "-k", *_spawn_args(first)])
+        commands.append(["respawn-pane", "-k", *target, *_spawn_args(first)])
     if token:
-        commands.append(["set-option", TOKEN_OPTION, token])
-    commands.extend(_label_window(first_window, spec.remain_on_exit, []))
-    commands.extend(_label_pane(first, []))
-    commands.extend(_fill_window(first_window))
+        commands.append(["set-option", *target, TOKEN_OPTION, token])
+    commands.extend(_label_window(first_window, spec.remain_on_exit, target))
+    commands.extend(_label_pane(first, target))
+    commands.extend(_fill_window(first_window, target))
     for window in spec.windows[1:]:
-        commands.append(["new-window", "-t", "=%s:" % spec.name, "-n", window.name, *_spawn_args(window.panes[0])])
-        commands.extend(_label_window(window, spec.remain_on_exit, []))
-        commands.extend(_label_pane(window.panes[0], []))
-        commands.extend(_fill_window(window))
+        commands.append(["new-window", *target, "-n", window.name, *_spawn_args(window.panes[0])])
+        commands.extend(_label_window(window, spec.remain_on_exit, target))
+        commands.extend(_label_pane(window.panes[0], target))
+        commands.extend(_fill_window(window, target))
     # Leave the first window selected, as a person attaching expects.
     commands.append(["select-window", "-t", "=%s:^" % spec.name])
     return commands
@@ -353,7 +375,8 @@ def apply(server, spec: SessionSpec, actions: list) -> None:
     for action in actions:
         if isinstance(action, CreateSession):
             try:
-                run(server, *chain(session_commands(spec, os.urandom(8).hex())))
+                for batch in batches(session_commands(spec, os.urandom(8).hex())):
+                    run(server, *chain(batch))
             except TmuxError:
                 server.cmd("kill-session", "-t", "=" + spec.name)
                 raise

@@ -232,3 +232,16 @@ def test_absent_asks_panes_to_exit_then_ends_what_they_left_behind(tmux, tmp_pat
     stat = P.read_stat(leftover)
     assert stat is None or stat[0] in ("Z", "X"), "the setsid daemon survived the session"
     assert not tmux.has_session("team")
+
+
+def test_a_team_too_long_for_one_tmux_message_is_built_in_several_calls(tmux, tmp_path):
+    variables = {"ORCHESTRA_VAR%d" % n: "v" * 120 for n in range(8)}
+    params = {"name": "wide", "start_directory": str(tmp_path), "windows": [
+        {"name": "w%d" % w, "panes": [{"name": "p%d_%d" % (w, p), "command": "sleep 600", "variables": variables}
+                                      for p in range(16)]} for w in range(2)]}
+    result = ensure(tmux, params)
+    assert len(result["created"]) == 32
+    panes = tmux.panes("wide")
+    assert {p["window"] for p in panes.values()} == {"w0", "w1"} and not any(p["dead"] for p in panes.values())
+    assert sum(1 for n, p in panes.items() if p["window"] == "w1") == 16
+    assert not ensure(tmux, params)["changed"]

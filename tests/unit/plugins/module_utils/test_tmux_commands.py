@@ -35,7 +35,7 @@ def test_windows_after_the_first_are_new_windows_and_the_first_is_selected_last(
     verbs = [c[0] for c in commands]
     assert verbs.count("new-window") == 2 and verbs.count("split-window") == 3
     assert commands[-1] == ["select-window", "-t", "=s:^"]
-    assert ["set-option", "-w", "@moana_window", "w2"] in commands
+    assert ["set-option", "-w", "-t", "=s:", "@moana_window", "w2"] in commands
 
 
 def test_session_environment_goes_on_new_session_and_pane_environment_respawns_the_first_pane():
@@ -45,7 +45,7 @@ def test_session_environment_goes_on_new_session_and_pane_environment_respawns_t
     }))
     commands = T.session_commands(spec)
     assert commands[0][:2] == ["new-session", "-d"] and "S=1" in commands[0] and "P=2" not in commands[0]
-    assert commands[1] == ["respawn-pane", "-k", "-c", "/tmp", "-e", "P=2", "-e", "S=1", "run"]
+    assert commands[1] == ["respawn-pane", "-k", "-t", "=s:", "-c", "/tmp", "-e", "P=2", "-e", "S=1", "run"]
 
 
 def test_pane_labels_carry_name_fingerprint_and_log():
@@ -54,9 +54,9 @@ def test_pane_labels_carry_name_fingerprint_and_log():
     }))
     commands = T.session_commands(spec)
     pane = spec.windows[0].panes[0]
-    assert ["set-option", "-p", "@moana_pane", "a b"] in commands
-    assert ["set-option", "-p", "@moana_fingerprint", pane.fingerprint()] in commands
-    assert ["pipe-pane", "-o", "cat >> '/l/it'\"'\"'s.log'"] in commands
+    assert ["set-option", "-p", "-t", "=s:", "@moana_pane", "a b"] in commands
+    assert ["set-option", "-p", "-t", "=s:", "@moana_fingerprint", pane.fingerprint()] in commands
+    assert ["pipe-pane", "-o", "-t", "=s:", "cat >> '/l/it'\"'\"'s.log'"] in commands
 
 
 def row(**values):
@@ -101,3 +101,13 @@ def test_hand_made_window_and_pane_have_no_managed_name():
 def test_no_rows_means_no_session():
     assert T.parse_panes([]) is None
     assert T.session_facts(None) == {"exists": False, "session_id": None, "windows": [], "panes": []}
+
+
+def test_long_sessions_are_cut_into_calls_under_the_tmux_message_limit():
+    long_env = {"VAR%d" % n: "x" * 100 for n in range(10)}
+    spec = L.resolve(L.parse_session({"name": "s", "windows": [{"name": "w", "panes": [
+        {"name": "p%d" % n, "command": "sleep 600", "environment": long_env} for n in range(32)]}]}))
+    commands = T.session_commands(spec)
+    runs = T.batches(commands)
+    assert len(runs) > 1 and [c for run in runs for c in run] == commands
+    assert all(len(" ".join(T.chain(run)).encode()) < T.CHAIN_LIMIT + 100 for run in runs)
