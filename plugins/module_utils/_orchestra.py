@@ -23,6 +23,19 @@ except ImportError:  # deployed on a target: _board.py sits beside this file
     import _board as board_lib  # type: ignore[no-redef]
 
 EXIT_USAGE, EXIT_CONFLICT, EXIT_LOCK, EXIT_MALFORMED, EXIT_NOT_FOUND = 2, 3, 4, 5, 6
+
+# The launcher installed as <home>/bin/orchestra (the same text as scripts/orchestra,
+# which a test keeps equal).
+LAUNCHER = r"""#!/bin/sh
+# The `orchestra` command. From a checkout it runs plugins/module_utils/_orchestra.py;
+# on a target the role installs this file as <home>/bin/orchestra with _board.py
+# and _orchestra.py (byte-compiled) in <home>/lib. python3 -S: the command uses
+# the standard library only, and skipping site-packages saves start-up time.
+here=$(dirname "$(readlink -f "$0")")
+lib=$here/../lib
+[ -f "$lib/_orchestra.py" ] || lib=$here/../plugins/module_utils
+exec "${ORCHESTRA_PYTHON:-python3}" -S -c 'import sys; sys.path.insert(0, sys.argv.pop(1)); from _orchestra import main; raise SystemExit(main())' "$lib" "$@"
+"""
 DEFAULT_ROUTING = {"high": "antigravity", "medium": "amp", "low": "codex"}
 ENV_BOARD = "ORCHESTRA_BOARD"
 ENV_ROUTING = "ORCHESTRA_ROUTING"

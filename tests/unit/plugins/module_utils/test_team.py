@@ -81,3 +81,11 @@ def test_windows_carry_commands_prompts_environment_and_logs():
     assert panes["antigravity"]["environment"] == {"ANTHROPIC_API_KEY": "dummy"}
     assert "ANTHROPIC_BASE_URL" not in panes["codex"]["variables"] and panes["codex"]["environment"] == {}
     assert panes["codex"]["log_file"] == "/p/logs/codex.log"
+
+
+def test_the_installed_launcher_is_the_checkout_launcher():
+    from pathlib import Path
+
+    from ansible_collections.moana.orchestration.plugins.module_utils import _orchestra
+
+    assert (Path(__file__).resolve().parents[4] / "scripts" / "orchestra").read_text() == _orchestra.LAUNCHER

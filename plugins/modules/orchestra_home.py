@@ -1,0 +1,155 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: orchestra_home
+short_description: Install the orchestra command and the team's files in one call
+version_added: 0.1.0
+author:
+  - Moana Orchestration maintainers (@moana)
+description:
+  - Writes the C(orchestra) command into O(path) (C(bin/orchestra), and C(lib/) with
+    the very board code this collection's modules use, byte-compiled so every agent
+    command starts fast), plus any O(files) such as the agents' rendered prompts, in
+    one module call whatever the size of the team.
+  - Only files whose content or mode differ are written, atomically; directories are
+    private to the user (0700), files 0600 (the command 0700).
+  - Needs nothing on the target beyond Python.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+options:
+  path:
+    description:
+      - The orchestra home directory.
+    type: path
+    required: true
+  files:
+    description:
+      - More files to keep in the home, relative path to content (such as
+        C(prompts/amp.md)).
+    type: dict
+    default: {}
+  python:
+    description:
+      - Python that byte-compiles the library (the one C(orchestra) runs with).
+    type: str
+    default: python3
+  directories:
+    description:
+      - Other directories the team needs (project, logs), created 0755 when missing.
+    type: list
+    elements: path
+    default: []
+attributes:
+  platform:
+    platforms: posix
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Install orchestra and the prompts
+  moana.orchestration.orchestra_home:
+    path: ~/.local/share/moana-orchestration
+    files:
+      prompts/amp.md: "You are amp, a worker..."
+"""
+
+RETURN = r"""
+path:
+  description: The home directory, with C(~) expanded.
+  returned: always
+  type: str
+bin:
+  description: Directory of the C(orchestra) command.
+  returned: always
+  type: str
+written:
+  description: Relative paths of the files written (or, in check mode, to be written).
+  returned: always
+  type: list
+  elements: str
+created_directories:
+  description: The O(directories) that were missing and were created.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import inspect
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.moana.orchestration.plugins.module_utils import _board, _orchestra, _simulate
+
+LIBRARY = {"lib/_board.py": _board, "lib/_orchestra.py": _orchestra, "lib/_simulate.py": _simulate}
+
+
+def wanted_files(extra: dict) -> dict:
+    """Relative path -> (content, mode) of everything the home holds."""
+    files = {path: (inspect.getsource(module), 0o600) for path, module in LIBRARY.items()}
+    files["bin/orchestra"] = (_orchestra.LAUNCHER, 0o700)
+    files.update({path: (str(content), 0o600) for path, content in extra.items()})
+    return files
+
+
+def differs(path: str, content: str, mode: int) -> bool:
+    try:
+        with open(path, encoding="utf-8") as stream:
+            if stream.read() != content:
+                return True
+        return os.stat(path).st_mode & 0o777 != mode
+    except (FileNotFoundError, UnicodeDecodeError):
+        return True
+
+
+def write(path: str, content: str, mode: int) -> None:
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    temp = "%s.%d.tmp" % (path, os.getpid())
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(content)
+    os.chmod(temp, mode)
+    os.replace(temp, path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "files": {"type": "dict", "default": {}},
+            "python": {"type": "str", "default": "python3"},
+            "directories": {"type": "list", "elements": "path", "default": []},
+        },
+        supports_check_mode=True,
+    )
+    home = module.params["path"]
+    for relative in module.params["files"]:
+        if relative.startswith("/") or ".." in relative.split("/"):
+            module.fail_json(msg="files: %r must be a path inside the home, without '..'" % relative)
+    missing = [path for path in module.params["directories"] if not os.path.isdir(path)]
+    if missing and not module.check_mode:
+        for path in missing:
+            os.makedirs(path, mode=0o755, exist_ok=True)
+    todo = {rel: spec for rel, spec in wanted_files(module.params["files"]).items()
+            if differs(os.path.join(home, rel), *spec)}
+    if todo and not module.check_mode:
+        os.makedirs(home, mode=0o700, exist_ok=True)
+        for relative, (content, mode) in todo.items():
+            write(os.path.join(home, relative), content, mode)
+        if any(rel.startswith("lib/") for rel in todo):
+            rc, out, err = module.run_command([module.params["python"], "-m", "compileall", "-q", os.path.join(home, "lib")])
+            if rc != 0:
+                module.fail_json(msg="could not byte-compile %s/lib with %s: %s" % (home, module.params["python"], err or out))
+    module.exit_json(changed=bool(todo or missing), path=home, bin=os.path.join(home, "bin"), written=sorted(todo),
+                     created_directories=missing)
+
+
+if __name__ == "__main__":
+    main()
