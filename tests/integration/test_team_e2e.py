@@ -114,3 +114,51 @@ def test_bad_configuration_fails_clearly_and_starts_nothing(team, tmux, tmp_path
     assert result.returncode != 0
     assert "exactly one agent with role: orchestrator, found none" in result.result("Validate the team and plan its windows")["msg"]
     assert not tmux.has_session("moana-orchestration") and not board.exists()
+
+
+def test_a_killed_proxy_fails_health_and_start_restarts_it(tmux, tmp_path, playbook):
+    import socket
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = REPO / "tests" / "integration" / "programs" / "http_server.py"
+    agents = [
+        {"name": "claude", "role": "orchestrator", "command": "orchestra simulate --role orchestrator"},
+        {"name": "amp", "role": "worker", "complexity": "medium", "command": "orchestra simulate"},
+        {"name": "antigravity", "role": "worker", "complexity": "high", "uses_proxy": True, "command": "orchestra simulate"},
+        {"name": "codex", "role": "worker", "complexity": "low", "command": "orchestra simulate"},
+    ]
+    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(tmp_path / "project"),
+                "orchestration_home": str(tmp_path / "home"), "orchestration_tmux_socket_name": tmux.socket_name,
+                "orchestration_stop_timeout": 3, "orchestration_proxy_port": port,
+                # A stand-in for antigravity-claude-proxy: /health with counts.available = 1.
+                "orchestration_proxy_command": "%s %s %d" % (sys.executable, server, port),
+                "orchestration_proxy_dir": str(tmp_path / "proxy"), "orchestration_proxy_pidfile": str(tmp_path / "proxy.pid")}
+    (tmp_path / "vars.json").write_text(json.dumps(settings))
+
+    def run(name):
+        return playbook((REPO / (PLAYBOOKS % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"))
+
+    try:
+        assert run("start").returncode == 0
+        assert {n: p["window"] for n, p in tmux.panes("moana-orchestration").items()} == {
+            "claude": "main", "amp": "main", "proxy": "main", "codex": "main", "antigravity": "antigravity"}
+        healthy = run("health")
+        assert healthy.returncode == 0, healthy.stdout
+        assert healthy.result("Build the health report")["report"]["proxy"]["healthy"] is True
+        pid = json.loads((tmp_path / "proxy.pid").read_text())["pid"]
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.3)
+        broken = run("health")
+        assert broken.returncode != 0
+        assert broken.result("Build the health report")["problems"] == ["proxy: not running: run the start playbook"]
+        repair = run("start")
+        assert repair.returncode == 0 and repair.result("Start the proxy and wait until it is ready")["changed"]
+        assert repair.result("Ensure the session, its windows and one pane per agent")["actions"] == []
+        assert run("health").returncode == 0
+    finally:
+        stopped = run("stop")
+    assert stopped.returncode == 0
+    assert not (tmp_path / "proxy.pid").exists()
