@@ -1144,6 +1144,10 @@ class Outcome:
     def __init__(self, result, changed: bool, before: str, after: str):
         self.result, self.changed, self.before, self.after = result, changed, before, after
 
+    def diff(self, path: str) -> dict:
+        """The board before and after, as Ansible's diff mode shows it."""
+        return {"before": self.before, "after": self.after, "before_header": path, "after_header": path}
+
 
 def transact(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePolicy | None = None,
              write: bool = True, create: bool = False, backup=None) -> Outcome:

@@ -139,8 +139,7 @@ def main():
     if backups:
         result["backup_file"] = backups[0]
     if module._diff:
-        result["diff"] = {"before": outcome.before, "after": outcome.after,
-                          "before_header": params["path"], "after_header": params["path"]}
+        result["diff"] = outcome.diff(params["path"])
     module.exit_json(**result)
 
 

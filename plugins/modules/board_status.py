@@ -96,8 +96,7 @@ def main():
         module.fail_json(msg=str(exc))
     result = {"changed": outcome.changed, "agents": outcome.result}
     if module._diff:
-        result["diff"] = {"before": outcome.before, "after": outcome.after,
-                          "before_header": params["path"], "after_header": params["path"]}
+        result["diff"] = outcome.diff(params["path"])
     module.exit_json(**result)
 
 

@@ -161,8 +161,7 @@ def main():
     task, created = outcome.result
     result = {"changed": outcome.changed, "id": task["id"], "created": created, "task": task}
     if module._diff:
-        result["diff"] = {"before": outcome.before, "after": outcome.after,
-                          "before_header": params["path"], "after_header": params["path"]}
+        result["diff"] = outcome.diff(params["path"])
     module.exit_json(**result)
 
 
