@@ -4,7 +4,7 @@
 """The one place that talks to tmux.
 
 libtmux finds the tmux binary, addresses the socket and runs commands. The
-session is built with a single chained tmux invocation (``cmd ; cmd ; ...``)
+session is built with a few chained tmux invocations (``cmd ; cmd ; ...``)
 through libtmux's command API and read back with a single ``list-panes``:
 libtmux's object API spends a tmux process (and a refresh) per call, and
 measured 8x (4 panes) to 14x (32 panes) slower (bench/tmux_layout.py).
@@ -288,22 +288,19 @@ def session_commands(spec: SessionSpec, token: str = "") -> list[list[str]]:
     target = ["-t", "=%s:" % spec.name]
     first_window = spec.windows[0]
     first = first_window.panes[0]
+    # The call that starts a tmux server leaves its argv on that server's
+    # process for good (ps shows it), so the session is first made bare: no
+    # environment, no command. Values follow in short-lived calls.
     new_session = ["new-session", "-d", "-s", spec.name, "-x", str(spec.width), "-y", str(spec.height)]
     new_session += ["-n", first_window.name]
     if spec.start_directory:
         new_session += ["-c", spec.start_directory]
-    for key, value in spec.environment:
-        new_session += ["-e", "%s=%s" % (key, value)]
-    if token:
-        new_session += ["-e", "%s=%s" % (SESSION_VARIABLE, token)]
-    commands = []
-    if first.environment == spec.environment:
-        commands.append(new_session + ([first.command] if first.command else []))
-    else:
-        # new-session's -e sets the session's environment, so a first pane
-        # with its own variables is started again with them at once.
-        commands.append(new_session)
-        commands.append(["respawn-pane", "-k", *target, *_spawn_args(first)])
+    commands = [new_session]
+    variables = list(spec.environment) + ([(SESSION_VARIABLE, token)] if token else [])
+    for key, value in variables:
+        commands.append(["set-environment", "-t", "=" + spec.name, key, value])
+    # The first pane is started again with its own command and variables.
+    commands.append(["respawn-pane", "-k", *target, *_spawn_args(first)])
     if token:
         commands.append(["set-option", *target, TOKEN_OPTION, token])
     commands.extend(_label_window(first_window, spec.remain_on_exit, target))
@@ -375,7 +372,9 @@ def apply(server, spec: SessionSpec, actions: list) -> None:
     for action in actions:
         if isinstance(action, CreateSession):
             try:
-                for batch in batches(session_commands(spec, os.urandom(8).hex())):
+                commands = session_commands(spec, os.urandom(8).hex())
+                run(server, *commands[0])  # alone: it may start the server
+                for batch in batches(commands[1:]):
                     run(server, *chain(batch))
             except TmuxError:
                 server.cmd("kill-session", "-t", "=" + spec.name)

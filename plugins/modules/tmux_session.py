@@ -22,7 +22,8 @@ description:
     does not confuse the module. Panes made by hand (without a name) are left alone.
   - Live panes that still match their description are never touched, nor is the
     order or size a person gave them.
-  - A new session is built with one chained tmux call.
+  - A new session is built with a few chained tmux calls; no environment value
+    appears on the command line of the tmux server it may start.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - moana.orchestration.tmux_socket

@@ -104,8 +104,12 @@ def test_changed_command_or_environment_restarts_only_that_pane(tmux, tmp_path):
     params["windows"][1]["panes"][0]["environment"] = {"OWN": "mine"}
     ensure(tmux, params)
     assert tmux.wait_for_file(out, "s3cret-value mine")
-    # Values never reach tmux's options, where anyone on the socket could read them.
+    # Values never reach tmux's options, where anyone on the socket could read them,
+    # nor the tmux server's command line, which ps shows for as long as it runs.
     assert "s3cret-value" not in tmux("show-options", "-p", "-t", tmux.panes("team")["antigravity"]["id"])
+    server_pid = int(tmux("display-message", "-p", "#{pid}").strip())
+    with open("/proc/%d/cmdline" % server_pid, "rb") as stream:
+        assert b"s3cret-value" not in stream.read()
     before = tmux.panes("team")
     params["windows"][1]["panes"][0]["environment"] = {"OWN": "changed"}
     result = ensure(tmux, params)

@@ -38,14 +38,17 @@ def test_windows_after_the_first_are_new_windows_and_the_first_is_selected_last(
     assert ["set-option", "-w", "-t", "=s:", "@moana_window", "w2"] in commands
 
 
-def test_session_environment_goes_on_new_session_and_pane_environment_respawns_the_first_pane():
+def test_the_session_is_made_bare_and_values_follow_in_later_commands():
     spec = L.resolve(L.parse_session({
-        "name": "s", "environment": {"S": "1"}, "start_directory": "/tmp",
+        "name": "s", "environment": {"S": "secret-1"}, "start_directory": "/tmp",
         "windows": [{"name": "w", "panes": [{"name": "a", "command": "run", "environment": {"P": "2"}}]}],
     }))
-    commands = T.session_commands(spec)
-    assert commands[0][:2] == ["new-session", "-d"] and "S=1" in commands[0] and "P=2" not in commands[0]
-    assert commands[1] == ["respawn-pane", "-k", "-t", "=s:", "-c", "/tmp", "-e", "P=2", "-e", "S=1", "run"]
+    commands = T.session_commands(spec, token="t0k")
+    # The call that may start the server carries no value: its argv stays on the server.
+    assert commands[0] == ["new-session", "-d", "-s", "s", "-x", "200", "-y", "50", "-n", "w", "-c", "/tmp"]
+    assert ["set-environment", "-t", "=s", "S", "secret-1"] in commands
+    assert ["set-environment", "-t", "=s", "MOANA_ORCHESTRATION_SESSION", "t0k"] in commands
+    assert ["respawn-pane", "-k", "-t", "=s:", "-c", "/tmp", "-e", "P=2", "-e", "S=secret-1", "run"] in commands
 
 
 def test_pane_labels_carry_name_fingerprint_and_log():
