@@ -128,6 +128,14 @@ SECTIONS = (TASKS, COMPLETIONS, STATUS, MESSAGES)
 SECTION_BY_NAME = {kind.name: kind for kind in SECTIONS}
 
 
+# Module options shared by every module that reads or writes the board
+# (documented in doc_fragments/board.py).
+BOARD_OPTIONS = {
+    "path": {"type": "path", "required": True, "aliases": ["dest"]},
+    "lock_timeout": {"type": "float", "default": 10},
+}
+
+
 class BoardError(ValueError):
     """A board that cannot be read or an operation that cannot be done; names the problem and the fix."""
 

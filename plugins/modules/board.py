@@ -111,8 +111,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils import _board 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "path": {"type": "path", "required": True, "aliases": ["dest"]},
-            "lock_timeout": {"type": "float", "default": 10},
+            **board_lib.BOARD_OPTIONS,
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "sections": {"type": "list", "elements": "str", "choices": list(board_lib.SECTION_BY_NAME),
                          "default": list(board_lib.SECTION_BY_NAME)},

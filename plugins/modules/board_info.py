@@ -107,8 +107,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils import _board 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "path": {"type": "path", "required": True, "aliases": ["dest"]},
-            "lock_timeout": {"type": "float", "default": 10},
+            **board_lib.BOARD_OPTIONS,
             "stale_after": {"type": "float"},
         },
         supports_check_mode=True,

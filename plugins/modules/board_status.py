@@ -74,8 +74,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils import _board 
 def main():
     module = AnsibleModule(
         argument_spec={
-            "path": {"type": "path", "required": True, "aliases": ["dest"]},
-            "lock_timeout": {"type": "float", "default": 10},
+            **board_lib.BOARD_OPTIONS,
             "names": {"type": "list", "elements": "str", "required": True},
             "state": {"type": "str", "required": True, "choices": list(board_lib.AGENT_STATES)},
             "roles": {"type": "dict", "default": {}},

@@ -139,8 +139,7 @@ FIELDS = ("title", "assigned_to", "priority", "status", "description", "files")
 def main():
     module = AnsibleModule(
         argument_spec={
-            "path": {"type": "path", "required": True, "aliases": ["dest"]},
-            "lock_timeout": {"type": "float", "default": 10},
+            **board_lib.BOARD_OPTIONS,
             "id": {"type": "str"},
             "title": {"type": "str"},
             "assigned_to": {"type": "str"},
