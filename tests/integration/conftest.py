@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -18,6 +19,13 @@ CALLBACKS = Path(__file__).resolve().parent / "callback_plugins"
 
 if shutil.which("tmux") is None:
     pytest.exit("tmux is not installed: the integration tests need it (apt-get install tmux)", returncode=2)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class Tmux:

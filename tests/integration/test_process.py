@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def spec(tmp_path, name="web", command=None, readiness=None, **extra):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import sys
 
 import pytest
 
+from conftest import free_port
 from test_process import PROGRAMS, gone
 
 pytestmark = pytest.mark.playbook
@@ -18,9 +18,7 @@ def play(tasks):
 
 
 def test_started_twice_check_mode_info_and_stopped_twice(tmp_path, playbook):
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     common = {"name": "web", "pidfile": str(tmp_path / "web.pid"), "log_file": str(tmp_path / "logs" / "web.log")}
     readiness = {"url": "http://127.0.0.1:%d/health" % port, "json_path": "counts.available", "json_op": "gt",
                  "json_value": 0, "timeout": 10}

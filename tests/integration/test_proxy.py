@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, free_port
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
 LOOPBACK_JS = REPO / "roles" / "orchestration" / "files" / "loopback-only.js"
@@ -36,9 +35,7 @@ def test_real_proxy_starts_on_loopback_only_and_stops(tmp_path):
     proxy = find_proxy()
     if proxy is None or shutil.which("node") is None:
         pytest.skip("antigravity-claude-proxy or Node.js is not installed (scripts/setup.sh --test installs it with npm)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     url = "http://127.0.0.1:%d/health" % port
     spec = P.Spec("proxy", [proxy, "start"], chdir=str(tmp_path),
                   environment={"PORT": str(port), "HOME": str(tmp_path), "NODE_OPTIONS": "--require %s" % LOOPBACK_JS},

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, free_port
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 
 pytestmark = pytest.mark.playbook
@@ -97,10 +97,13 @@ def test_health_names_a_dead_agent_and_start_repairs_only_it(team, tmux):
 def test_a_deleted_board_section_is_restored_and_user_text_kept(team):
     run, board = team
     assert run("start").returncode == 0
-    text = board.read_text()
-    start = text.index("<!-- BEGIN moana.orchestration: messages -->")
-    end = text.index("<!-- END moana.orchestration: messages -->\n") + len("<!-- END moana.orchestration: messages -->\n")
-    board.write_text("# My notes\n\nKeep me.\n" + text[:start] + text[end:])
+    # Under the board's lock: the simulated agents are writing to it meanwhile, and an
+    # edit made without it can be replaced by a writer that read the board before.
+    with B.locked(str(board)):
+        text = board.read_text()
+        start = text.index("<!-- BEGIN moana.orchestration: messages -->")
+        end = text.index("<!-- END moana.orchestration: messages -->\n") + len("<!-- END moana.orchestration: messages -->\n")
+        board.write_text("# My notes\n\nKeep me.\n" + text[:start] + text[end:])
     assert run("health").returncode != 0
     repair = run("start")
     assert repair.returncode == 0
@@ -117,12 +120,9 @@ def test_bad_configuration_fails_clearly_and_starts_nothing(team, tmux, tmp_path
 
 
 def test_a_killed_proxy_fails_health_and_start_restarts_it(tmux, tmp_path, playbook):
-    import socket
     import sys
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     server = REPO / "tests" / "integration" / "programs" / "http_server.py"
     agents = [
         {"name": "claude", "role": "orchestrator", "command": "orchestra simulate --role orchestrator"},
