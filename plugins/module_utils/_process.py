@@ -109,6 +109,30 @@ def descendants(pid: int) -> set[tuple[int, int]]:
     return found
 
 
+def has_children(pid: int) -> bool:
+    """Whether the process has a live child (the kernel's children list, else a /proc scan)."""
+    try:
+        names = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    try:
+        for name in names:
+            with open("/proc/%d/task/%s/children" % (pid, name), encoding="ascii") as stream:
+                if stream.read().strip():
+                    return True
+        return False
+    except OSError:  # a kernel without the children file
+        return bool(descendants(pid))
+
+
+def age(pid: int) -> float | None:
+    """Seconds since the process started; None when it does not exist."""
+    stat = read_stat(pid)
+    if stat is None:
+        return None
+    return max(0.0, time.time() - (boot_time() + stat[4] / _clock_ticks()))
+
+
 def marked(token: str, variable: str = TOKEN_VARIABLE) -> set[tuple[int, int]]:
     """(pid, starttime) of every live process whose environment carries ``variable=token``."""
     needle = ("%s=%s" % (variable, token)).encode()

@@ -14,32 +14,14 @@ from __future__ import annotations
 
 import os
 import shlex
+import subprocess
 import time
 
-from ansible_collections.moana.orchestration.plugins.module_utils import _process
-
-from ansible_collections.moana.orchestration.plugins.module_utils._layout import (
-    AddPane,
-    CreateSession,
-    CreateWindow,
-    KillPane,
-    KillWindow,
-    MovePane,
-    PaneSpec,
-    PaneState,
-    Relayout,
-    RespawnPane,
-    SessionSpec,
-    SessionState,
-    SetRemainOnExit,
-    StartLog,
-    WindowSpec,
-    WindowState,
-    describe_after,
-    describe_state,
-    plan,
-    resolve,
-)
+try:
+    from ansible_collections.moana.orchestration.plugins.module_utils import _layout, _process
+except ImportError:  # deployed with the orchestra command: the files sit side by side
+    import _layout  # type: ignore[no-redef]
+    import _process  # type: ignore[no-redef]
 
 try:
     import libtmux
@@ -133,6 +115,36 @@ def run(server, *argv: str) -> list[str]:
     return proc.stdout
 
 
+class Result:
+    """What a tmux call returned, shaped like libtmux's ``tmux_cmd``."""
+
+    def __init__(self, returncode: int, stdout: str, stderr: str):
+        self.returncode = returncode
+        self.stdout = stdout.split("\n")
+        while self.stdout and self.stdout[-1] == "":
+            self.stdout.pop()
+        self.stderr = [line for line in stderr.split("\n") if line]
+
+
+class Client:
+    """A tmux server reached with the standard library alone.
+
+    The dispatcher runs as ``python3 -S`` on the target, where libtmux may
+    not be importable; it offers the one method the functions here use from
+    libtmux's Server, ``cmd``.
+    """
+
+    def __init__(self, socket_name: str | None = None, socket_path: str | None = None, tmux: str = "tmux"):
+        self.prefix = [tmux] + (["-S", socket_path] if socket_path else ["-L", socket_name] if socket_name else [])
+
+    def cmd(self, *argv: str) -> Result:
+        try:
+            proc = subprocess.run(self.prefix + list(argv), stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        except OSError as exc:
+            raise TmuxError("cannot run tmux: %s; install the tmux package" % exc) from None
+        return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+
+
 # tmux refuses a command line longer than its message size (16 KiB); stay well below.
 CHAIN_LIMIT = 12000
 
@@ -170,7 +182,7 @@ def _int(value: str) -> int | None:
     return int(value) if value.lstrip("-").isdigit() else None
 
 
-def parse_panes(lines: list[str]) -> SessionState | None:
+def parse_panes(lines: list[str]) -> _layout.SessionState | None:
     """Build the session state from ``list-panes -s -F PANE_FORMAT`` output."""
     rows = [dict(zip(_FIELDS, line.split(_SEP, len(_FIELDS) - 1))) for line in lines if _SEP in line]
     if not rows:
@@ -179,7 +191,7 @@ def parse_panes(lines: list[str]) -> SessionState | None:
     for row in rows:
         window = windows.setdefault(row["window_id"], {"row": row, "panes": []})
         window["panes"].append(
-            PaneState(
+            _layout.PaneState(
                 pane_id=row["pane_id"],
                 name=row["@moana_pane"],
                 window_id=row["window_id"],
@@ -199,11 +211,11 @@ def parse_panes(lines: list[str]) -> SessionState | None:
             )
         )
     first = rows[0]
-    return SessionState(
+    return _layout.SessionState(
         session_id=first["session_id"],
         name=first["session_name"],
         windows=tuple(
-            WindowState(
+            _layout.WindowState(
                 window_id=window_id,
                 index=int(w["row"]["window_index"]),
                 name=w["row"]["window_name"],
@@ -217,7 +229,7 @@ def parse_panes(lines: list[str]) -> SessionState | None:
     )
 
 
-def read_session(server, name: str) -> SessionState | None:
+def read_session(server, name: str) -> _layout.SessionState | None:
     """The session's windows and panes, or None when the session (or server) does not exist."""
     # list-panes takes a window target: without the ':' an unknown '=name'
     # falls back to some other session's window.
@@ -230,7 +242,7 @@ def read_session(server, name: str) -> SessionState | None:
     return parse_panes(proc.stdout)
 
 
-def _spawn_args(pane: PaneSpec) -> list[str]:
+def _spawn_args(pane: _layout.PaneSpec) -> list[str]:
     """Options and command shared by split-window, new-window and respawn-pane (resolved pane)."""
     args: list[str] = []
     if pane.start_directory:
@@ -242,7 +254,7 @@ def _spawn_args(pane: PaneSpec) -> list[str]:
     return args
 
 
-def _label_pane(pane: PaneSpec, target: list[str]) -> list[list[str]]:
+def _label_pane(pane: _layout.PaneSpec, target: list[str]) -> list[list[str]]:
     commands = [
         ["set-option", "-p", *target, PANE_OPTION, pane.name],
         ["set-option", "-p", *target, FINGERPRINT_OPTION, pane.fingerprint()],
@@ -253,7 +265,7 @@ def _label_pane(pane: PaneSpec, target: list[str]) -> list[list[str]]:
     return commands
 
 
-def _label_window(window: WindowSpec, remain_on_exit: bool, target: list[str]) -> list[list[str]]:
+def _label_window(window: _layout.WindowSpec, remain_on_exit: bool, target: list[str]) -> list[list[str]]:
     return [
         ["set-option", "-w", *target, WINDOW_OPTION, window.name],
         ["set-option", "-w", *target, LAYOUT_OPTION, window.layout],
@@ -261,7 +273,7 @@ def _label_window(window: WindowSpec, remain_on_exit: bool, target: list[str]) -
     ]
 
 
-def _fill_window(window: WindowSpec, target: list[str]) -> list[list[str]]:
+def _fill_window(window: _layout.WindowSpec, target: list[str]) -> list[list[str]]:
     """Split the session's current window for panes 2..n, re-tiling after each split.
 
     Re-tiling after every split is what lets 32 panes fit: tmux refuses to
@@ -277,7 +289,7 @@ def _fill_window(window: WindowSpec, target: list[str]) -> list[list[str]]:
     return commands
 
 
-def session_commands(spec: SessionSpec, token: str = "") -> list[list[str]]:
+def session_commands(spec: _layout.SessionSpec, token: str = "") -> list[list[str]]:
     """Every command that builds a resolved session from nothing, for chained calls.
 
     Each command targets ``=NAME:``, the session's current window and its
@@ -319,7 +331,7 @@ def session_commands(spec: SessionSpec, token: str = "") -> list[list[str]]:
 class _Context:
     """What repair actions need besides themselves: the spec and, when asked, window ids by name."""
 
-    def __init__(self, server, spec: SessionSpec):
+    def __init__(self, server, spec: _layout.SessionSpec):
         self.server = server
         self.spec = spec
 
@@ -331,7 +343,7 @@ class _Context:
 
 def _action_commands(action, ctx: _Context) -> list[list[str]]:
     spec = ctx.spec
-    if isinstance(action, MovePane):
+    if isinstance(action, _layout.MovePane):
         window_id = action.window_id or ctx.window_id(action.window_name)
         if window_id:
             return [["join-pane", "-d", "-s", action.pane_id, "-t", window_id]]
@@ -339,21 +351,21 @@ def _action_commands(action, ctx: _Context) -> list[list[str]]:
         return [["break-pane", "-d", "-s", action.pane_id, "-n", window.name]] + _label_window(
             window, spec.remain_on_exit, []
         )
-    if isinstance(action, RespawnPane):
+    if isinstance(action, _layout.RespawnPane):
         target = ["-t", action.pane_id]
         return [
             ["respawn-pane", "-k", *target, *_spawn_args(action.pane)],
             ["set-option", "-p", *target, FINGERPRINT_OPTION, action.pane.fingerprint()],
         ]
-    if isinstance(action, StartLog):
+    if isinstance(action, _layout.StartLog):
         return [["pipe-pane", "-o", "-t", action.pane_id, "cat >> %s" % shlex.quote(action.log_file)]]
-    if isinstance(action, KillPane):
+    if isinstance(action, _layout.KillPane):
         return [["kill-pane", "-t", action.pane_id]]
-    if isinstance(action, KillWindow):
+    if isinstance(action, _layout.KillWindow):
         return [["kill-window", "-t", action.window_id]]
-    if isinstance(action, SetRemainOnExit):
+    if isinstance(action, _layout.SetRemainOnExit):
         return [["set-option", "-w", "-t", action.window_id, "remain-on-exit", "on" if action.value else "off"]]
-    if isinstance(action, Relayout):
+    if isinstance(action, _layout.Relayout):
         window_id = action.window_id or ctx.window_id(action.window_name)
         return [
             ["select-layout", "-t", window_id, action.layout],
@@ -362,7 +374,7 @@ def _action_commands(action, ctx: _Context) -> list[list[str]]:
     raise TypeError("unknown action %r" % (action,))
 
 
-def apply(server, spec: SessionSpec, actions: list) -> None:
+def apply(server, spec: _layout.SessionSpec, actions: list) -> None:
     """Carry out planned actions on a resolved spec (see effective()).
 
     Creating a session is one chained call; if it fails half-way the session
@@ -370,7 +382,7 @@ def apply(server, spec: SessionSpec, actions: list) -> None:
     call per action so a failure names the action.
     """
     for action in actions:
-        if isinstance(action, CreateSession):
+        if isinstance(action, _layout.CreateSession):
             try:
                 commands = session_commands(spec, os.urandom(8).hex())
                 run(server, *commands[0])  # alone: it may start the server
@@ -382,9 +394,9 @@ def apply(server, spec: SessionSpec, actions: list) -> None:
             continue
         ctx = _Context(server, spec)
         try:
-            if isinstance(action, CreateWindow):
+            if isinstance(action, _layout.CreateWindow):
                 _create_window(server, spec, action.window)
-            elif isinstance(action, AddPane):
+            elif isinstance(action, _layout.AddPane):
                 _add_pane(server, action.window_id, action.pane)
             else:
                 run(server, *chain(_action_commands(action, ctx)))
@@ -392,14 +404,14 @@ def apply(server, spec: SessionSpec, actions: list) -> None:
             raise TmuxError("%s: %s" % (action.describe(), exc)) from exc
 
 
-def _add_pane(server, window_id: str, pane: PaneSpec) -> None:
+def _add_pane(server, window_id: str, pane: _layout.PaneSpec) -> None:
     # -d keeps the pane a person is looking at; the new pane's id comes back
     # with -P, so it is labelled by id rather than as "the current pane".
     pane_id = run(server, "split-window", "-d", "-t", window_id, "-P", "-F", "#{pane_id}", *_spawn_args(pane))[0].strip()
     run(server, *chain(_label_pane(pane, ["-t", pane_id])))
 
 
-def _create_window(server, spec: SessionSpec, window: WindowSpec) -> None:
+def _create_window(server, spec: _layout.SessionSpec, window: _layout.WindowSpec) -> None:
     """A window added to a running session, without switching a person's view to it."""
     first = window.panes[0]
     ids = run(server, "new-window", "-d", "-t", "=%s:" % spec.name, "-n", window.name, "-P", "-F",
@@ -431,7 +443,7 @@ def capture(server, pane_id: str, lines: int) -> list[str]:
     return out[-lines:]
 
 
-def pane_facts(pane: PaneState) -> dict:
+def pane_facts(pane: _layout.PaneState) -> dict:
     """One pane as module output."""
     return {
         "name": pane.name,
@@ -453,7 +465,7 @@ def pane_facts(pane: PaneState) -> dict:
     }
 
 
-def session_facts(state: SessionState | None) -> dict:
+def session_facts(state: _layout.SessionState | None) -> dict:
     """The session as module output: id, windows and panes."""
     if state is None:
         return {"exists": False, "session_id": None, "windows": [], "panes": []}
@@ -475,15 +487,15 @@ def session_facts(state: SessionState | None) -> dict:
     }
 
 
-def ensure_session(server, spec: SessionSpec, respawn_dead: bool = True, check_mode: bool = False) -> dict:
+def ensure_session(server, spec: _layout.SessionSpec, respawn_dead: bool = True, check_mode: bool = False) -> dict:
     """Make the session match ``spec`` (resolved here); report what changed and the result.
 
     In check mode nothing is touched and the facts are those of the session
     as it is now.
     """
-    spec = resolve(spec)
+    spec = _layout.resolve(spec)
     before = read_session(server, spec.name)
-    todo = plan(spec, before, respawn_dead)
+    todo = _layout.plan(spec, before, respawn_dead)
     after = before
     if todo.changed and not check_mode:
         apply(server, spec, todo.actions)
@@ -492,16 +504,16 @@ def ensure_session(server, spec: SessionSpec, respawn_dead: bool = True, check_m
     result.update(
         changed=todo.changed,
         actions=todo.describe(),
-        created=todo.names(CreateSession) + todo.names(CreateWindow) + todo.names(AddPane),
-        respawned=todo.names(RespawnPane, "dead"),
-        restarted=todo.names(RespawnPane, "changed"),
-        removed=todo.names(KillPane) + todo.names(KillWindow),
-        diff={"before": describe_state(before, spec), "after": describe_after(spec, before, respawn_dead)},
+        created=todo.names(_layout.CreateSession) + todo.names(_layout.CreateWindow) + todo.names(_layout.AddPane),
+        respawned=todo.names(_layout.RespawnPane, "dead"),
+        restarted=todo.names(_layout.RespawnPane, "changed"),
+        removed=todo.names(_layout.KillPane) + todo.names(_layout.KillWindow),
+        diff={"before": _layout.describe_state(before, spec), "after": _layout.describe_after(spec, before, respawn_dead)},
     )
     return result
 
 
-def ask_to_exit(server, state: SessionState, spec: SessionSpec | None, timeout: float) -> list[str]:
+def ask_to_exit(server, state: _layout.SessionState, spec: _layout.SessionSpec | None, timeout: float) -> list[str]:
     """Type each live pane's exit text (from the description), then wait for those panes to end.
 
     Text and Enter go as separate commands, as agent CLIs want. Returns the
@@ -530,7 +542,7 @@ def session_token(server, name: str) -> str:
     return (proc.stdout or [""])[0].strip() if not proc.stderr else ""
 
 
-def ensure_absent(server, name: str, check_mode: bool = False, spec: SessionSpec | None = None,
+def ensure_absent(server, name: str, check_mode: bool = False, spec: _layout.SessionSpec | None = None,
                   exit_timeout: float = 10.0) -> dict:
     """Remove the session: ask its programs to exit (exit_text of each pane), kill the session, then
     end every process it left behind (found by the session's token in their environment)."""
@@ -540,7 +552,7 @@ def ensure_absent(server, name: str, check_mode: bool = False, spec: SessionSpec
         "exists": False,
         "session_id": before.session_id if before else None,
         "actions": ["remove session %s" % name] if before else [],
-        "diff": {"before": describe_state(before), "after": {}},
+        "diff": {"before": _layout.describe_state(before), "after": {}},
         "windows": [],
         "panes": [],
         "exited": [],
@@ -555,3 +567,73 @@ def ensure_absent(server, name: str, check_mode: bool = False, spec: SessionSpec
         left = _process.marked(token, SESSION_VARIABLE)
         result["leftovers"] = _process.terminate(left, exit_timeout, what="session %s" % name)["stopped"]
     return result
+
+
+# What reading an agent's screen needs about its pane, in the same call as the capture.
+SCREEN_FIELDS = ("pane_id", "@moana_pane", "pane_dead", "pane_in_mode", "cursor_x", "cursor_y", "pane_pid",
+                 "pane_current_command", "window_activity")
+SCREEN_FORMAT = _SEP.join("#{%s}" % name for name in SCREEN_FIELDS)
+
+
+class Screen:
+    """A pane's visible lines and facts (dead, in copy mode, cursor, pid) read at one moment."""
+
+    def __init__(self, facts: dict, lines: list[str]):
+        self.facts = facts
+        self.lines = lines
+
+    @property
+    def dead(self) -> bool:
+        return self.facts.get("pane_dead") == "1"
+
+    @property
+    def in_mode(self) -> bool:
+        return self.facts.get("pane_in_mode") == "1"
+
+    @property
+    def pid(self) -> int | None:
+        return _int(self.facts.get("pane_pid", ""))
+
+    @property
+    def cursor_line(self) -> str:
+        row = _int(self.facts.get("cursor_y", "")) or 0
+        return self.lines[row].rstrip() if row < len(self.lines) else ""
+
+
+def read_screen(server, pane_id: str) -> Screen | None:
+    """The pane's facts and visible screen in one tmux call; None when the pane is gone."""
+    proc = server.cmd(*chain([["display-message", "-p", "-t", pane_id, SCREEN_FORMAT],
+                              ["capture-pane", "-p", "-t", pane_id]]))
+    if proc.stderr or not proc.stdout or _SEP not in proc.stdout[0]:
+        return None
+    facts = dict(zip(SCREEN_FIELDS, proc.stdout[0].split(_SEP, len(SCREEN_FIELDS) - 1)))
+    return Screen(facts, proc.stdout[1:])
+
+
+def find_pane(server, session: str, name: str) -> str | None:
+    """The id of the pane named ``name`` (its @moana_pane) in the session, or None."""
+    state = read_session(server, session)
+    return next((p.pane_id for p in state.panes() if p.name == name), None) if state else None
+
+
+def type_text(server, pane_id: str, text: str) -> None:
+    """Type ``text`` as literal keys (no key names, no option parsing)."""
+    run(server, *chain([["send-keys", "-t", pane_id, "-l", "--", text]]))
+
+
+def paste_text(server, pane_id: str, chunks: list[str], buffer: str) -> None:
+    """Load the chunks into a named buffer, then paste it bracketed (when the program asked for that) and delete it."""
+    commands = [["set-buffer", "-b", buffer, "--", chunks[0]]] + [["set-buffer", "-a", "-b", buffer, "--", c] for c in chunks[1:]]
+    for batch in batches(commands):
+        run(server, *chain(batch))
+    run(server, "paste-buffer", "-p", "-d", "-b", buffer, "-t", pane_id)
+
+
+def send_key(server, pane_id: str, key: str) -> None:
+    """Press one key by its tmux name (Enter, C-m, Escape...)."""
+    run(server, "send-keys", "-t", pane_id, key)
+
+
+def leave_mode(server, pane_id: str) -> None:
+    """Leave copy mode (or any mode), so typed keys reach the program again."""
+    run(server, "send-keys", "-X", "-t", pane_id, "cancel")

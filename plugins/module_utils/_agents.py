@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What an agent is doing, from its pane's screen and process.
+
+States: ``starting``, ``idle`` (at its prompt, ready for input), ``busy``
+(working), ``waiting`` (a login, trust or permission dialog that needs a
+person), ``dead`` (the pane is dead, or the CLI exited and left its shell
+behind) and ``unknown``. ``classify`` is pure: per agent type a small table of
+screen patterns, looked for in the last lines of the screen, plus the pane's
+facts. ``observe`` reads a pane until the same state shows twice in a row,
+because a TUI redrawing can show anything for a moment. Standard library only;
+tests/unit/plugins/module_utils/fixtures/screens holds screens captured from
+the real CLIs.
+"""
+
+from __future__ import annotations
+
+import time
+
+try:
+    from ansible_collections.moana.orchestration.plugins.module_utils import _process, _tmux
+except ImportError:  # deployed with the orchestra command: the files sit side by side
+    import _process  # type: ignore[no-redef]
+    import _tmux  # type: ignore[no-redef]
+
+STATES = ("starting", "idle", "busy", "waiting", "dead", "unknown")
+SHELLS = frozenset(("sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh"))
+# How many of the last non-blank lines the patterns look at.
+TAIL = 14
+# A pane whose program started less than this long ago and shows nothing known is starting.
+STARTING_SECONDS = 30.0
+
+
+class Patterns:
+    """One agent type's screen patterns: substrings (case-insensitive) that mean waiting or busy, and the
+    start of the line that is its input prompt (idle)."""
+
+    def __init__(self, waiting: tuple[str, ...] = (), busy: tuple[str, ...] = (), prompt: tuple[str, ...] = (),
+                 box: bool = False, busy_when_changing: bool = False):
+        self.waiting = tuple(w.lower() for w in waiting)
+        self.busy = tuple(b.lower() for b in busy)
+        self.prompt = prompt
+        self.box = box  # idle is an input box drawn with ╭ ... ╰ (Amp)
+        self.busy_when_changing = busy_when_changing  # no busy text known: a screen that moves is working
+
+
+PATTERNS = {
+    # Claude Code 2.1: dialogs list choices after "❯ 1."; the prompt is a "❯" line between two rules;
+    # while working the footer says "esc to interrupt" (and the prompt line stays).
+    "claude": Patterns(
+        waiting=("Yes, I trust this folder", "Do you want to use this API key", "Do you want to proceed?",
+                 "Do you want to make this edit", "Do you want to create", "Select login method",
+                 "Enter to confirm", "Press Enter to continue", "Choose the text style"),
+        busy=("esc to interrupt",),
+        prompt=("❯", ">"),
+    ),
+    # Codex 0.169: sign-in and approval screens; "• Working (3s • esc to interrupt)"; the prompt is a "›" line.
+    "codex": Patterns(
+        waiting=("Sign in with ChatGPT", "Press enter to continue", "Allow Codex to work in this folder",
+                 "Would you like to run the following command", "Would you like to make the following edits",
+                 "Press enter to confirm"),
+        busy=("esc to interrupt",),
+        prompt=("›",),
+    ),
+    # Amp: a login question and onboarding pages, then an input box; no busy text is known, so a screen
+    # that changes between two reads (its spinner) counts as working.
+    "amp": Patterns(
+        waiting=("Would you like to log in to Amp", "Space to continue", "Enter to get started",
+                 "Allow this command", "Approve", "esc to cancel"),
+        box=True,
+        busy_when_changing=True,
+    ),
+    # Any other program: at rest is idle, moving is busy.
+    "generic": Patterns(busy_when_changing=True),
+    # orchestra simulate: "working on TASK-..." while busy, a "❯" prompt when idle.
+    "simulated": Patterns(busy=("working on",), prompt=("❯",)),
+}
+
+
+def tail(lines: list[str], count: int = TAIL) -> list[str]:
+    """The last ``count`` non-blank lines, right-stripped."""
+    kept = [line.rstrip() for line in lines if line.strip()]
+    return kept[-count:]
+
+
+def _has_prompt(lines: list[str], prompt: tuple[str, ...]) -> bool:
+    return any(line.lstrip().startswith(prompt) for line in lines) if prompt else False
+
+
+def _has_box(lines: list[str]) -> bool:
+    bottom = [i for i, line in enumerate(lines) if line.lstrip().startswith("╰")]
+    return bool(bottom) and any(line.lstrip().startswith("╭") for line in lines[:bottom[-1]])
+
+
+def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_shell: bool = False,
+             age: float | None = None, previous: list[str] | None = None) -> str:
+    """The state one screen shows (before the two-reads rule).
+
+    ``lines`` is the visible screen; ``previous`` the screen of the read
+    before (for types whose only sign of work is a moving screen); ``age``
+    the seconds since the pane's program started.
+    """
+    if dead or exited_to_shell:
+        return "dead"
+    patterns = PATTERNS.get(agent_type, PATTERNS["generic"])
+    last = tail(lines)
+    text = "\n".join(last).lower()
+    if any(needle in text for needle in patterns.waiting):
+        return "waiting"
+    if any(needle in text for needle in patterns.busy):
+        return "busy"
+    changing = previous is not None and tail(previous) != last
+    if patterns.busy_when_changing and changing:
+        return "busy"
+    if _has_prompt(last, patterns.prompt) or (patterns.box and _has_box(last)):
+        return "idle"
+    if patterns.busy_when_changing and previous is not None and last and not patterns.prompt and not patterns.box:
+        return "idle"  # a generic program at rest
+    if age is not None and age < STARTING_SECONDS:
+        return "starting"
+    return "unknown"
+
+
+def exited_to_shell(pid: int | None, current_command: str) -> bool:
+    """The pane's first process is a shell with no child left: the CLI it ran has exited."""
+    if not pid or current_command not in SHELLS:
+        return False
+    return not _process.has_children(pid)
+
+
+class Tracker:
+    """The two-reads rule across calls: a state is reported once two consecutive reads agree."""
+
+    def __init__(self):
+        self.raw: dict[str, str] = {}
+        self.screens: dict[str, list[str]] = {}
+        self.confirmed: dict[str, str] = {}
+
+    def see(self, key: str, raw: str, lines: list[str] | None = None) -> str:
+        if self.raw.get(key) == raw:
+            self.confirmed[key] = raw
+        self.raw[key] = raw
+        if lines is not None:
+            self.screens[key] = lines
+        return self.confirmed.get(key, "unknown")
+
+    def forget(self, key: str) -> None:
+        for table in (self.raw, self.screens, self.confirmed):
+            table.pop(key, None)
+
+
+def read_state(server, pane_id: str, agent_type: str, tracker: Tracker):
+    """Read the pane once, feed the tracker; returns (reported state, screen or None)."""
+    screen = _tmux.read_screen(server, pane_id)
+    if screen is None:
+        return tracker.see(pane_id, "dead"), None
+    current = screen.facts.get("pane_current_command", "")
+    raw = classify(agent_type, screen.lines, screen.dead, exited_to_shell(screen.pid, current),
+                   _process.age(screen.pid) if screen.pid else None, tracker.screens.get(pane_id))
+    return tracker.see(pane_id, raw, screen.lines), screen
+
+
+def observe(server, pane_id: str, agent_type: str, interval: float = 0.1, reads: int = 4,
+            tracker: Tracker | None = None, sleep=time.sleep):
+    """Read until two consecutive reads agree (at most ``reads`` reads); returns (state, last screen).
+
+    ``unknown`` when they never agree. A tracker that already saw the pane
+    needs only one more read.
+    """
+    tracker = tracker or Tracker()
+    state, screen = "unknown", None
+    for attempt in range(reads):
+        state, screen = read_state(server, pane_id, agent_type, tracker)
+        if tracker.confirmed.get(pane_id) == tracker.raw.get(pane_id):
+            return state, screen
+        if attempt + 1 < reads:
+            sleep(interval)
+    return "unknown", screen

@@ -1,0 +1,192 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typing a message into an agent's pane so that its CLI receives it as one submitted prompt.
+
+What agent CLIs need (see docs/architecture.md, "Delivery"): text without
+control or escape characters (a board message must never drive the
+terminal); short single-line text typed as literal keys, anything longer
+pasted from a tmux buffer with bracketed paste, so a TUI takes it as one
+input; the submit key sent on its own after a pause; and a check that the
+text left the input line, with the submit key retried a few times, because a
+TUI busy redrawing can drop a key. Only an idle agent is typed to; otherwise
+the caller is told to queue. Standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+try:
+    from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _tmux
+except ImportError:  # deployed with the orchestra command: the files sit side by side
+    import _agents  # type: ignore[no-redef]
+    import _tmux  # type: ignore[no-redef]
+
+# Single-line text up to this many characters is typed as keys; longer text is pasted.
+LITERAL_LIMIT = 200
+# Bytes per set-buffer command (tmux refuses messages over 16 KiB).
+CHUNK_BYTES = 4000
+SUBMIT_KEYS = {"claude": "Enter", "codex": "Enter", "amp": "Enter", "generic": "Enter", "simulated": "Enter"}
+
+
+class DeliveryError(RuntimeError):
+    """The text cannot be delivered as given (empty once cleaned, unknown pane)."""
+
+
+def sanitise(text: str) -> str:
+    """Drop escape sequences and control characters; keep newlines (CR and CRLF become LF) and turn tabs
+    into spaces. Nothing that reaches a pane can move its cursor, change its modes or end a paste."""
+    out: list[str] = []
+    i, size = 0, len(text)
+    while i < size:
+        char = text[i]
+        code = ord(char)
+        if char == "\x1b":
+            i = _skip_escape(text, i)
+            continue
+        if char == "\r":
+            out.append("\n")
+            i += 2 if text.startswith("\r\n", i) else 1
+            continue
+        if char == "\t":
+            out.append(" ")
+        elif char == "\n" or (code >= 0x20 and code != 0x7F and not 0x80 <= code <= 0x9F):
+            out.append(char)
+        i += 1
+    return "".join(out).strip("\n")
+
+
+def _skip_escape(text: str, start: int) -> int:
+    """Index just past the escape sequence starting at ``start`` (CSI, OSC/DCS/APC strings, or ESC + one)."""
+    i = start + 1
+    if i >= len(text):
+        return i
+    kind = text[i]
+    if kind == "[":  # CSI: parameters and intermediates, then one final byte 0x40-0x7e
+        i += 1
+        while i < len(text) and not 0x40 <= ord(text[i]) <= 0x7E:
+            i += 1
+        return i + 1
+    if kind in "]PX^_":  # strings ended by BEL or ESC \
+        i += 1
+        while i < len(text):
+            if text[i] == "\x07":
+                return i + 1
+            if text[i] == "\x1b":
+                return i + 2 if text.startswith("\x1b\\", i) else i
+            i += 1
+        return i
+    return i + 1
+
+
+def chunks(text: str, limit: int = CHUNK_BYTES) -> list[str]:
+    """Cut text into pieces of at most ``limit`` UTF-8 bytes, never inside a character."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    for char in text:
+        length = len(char.encode("utf-8"))
+        if current and size + length > limit:
+            pieces.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += length
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
+def as_keys(text: str) -> bool:
+    """Whether the (clean) text is typed as keys rather than pasted."""
+    return "\n" not in text and len(text) <= LITERAL_LIMIT
+
+
+def _input_mark(screen) -> tuple:
+    return (screen.facts.get("cursor_y"), screen.cursor_line) if screen else (None, "")
+
+
+def wait_for_idle(server, pane_id: str, agent_type: str, timeout: float, tracker=None, poll: float = 0.1,
+                  sleep=time.sleep, clock=time.monotonic):
+    """Wait up to ``timeout`` for the agent to be idle; returns (state, screen) as last seen."""
+    tracker = tracker or _agents.Tracker()
+    deadline = clock() + timeout
+    while True:
+        state, screen = _agents.observe(server, pane_id, agent_type, poll, tracker=tracker, sleep=sleep)
+        if state == "idle" or state == "dead" or clock() >= deadline:
+            return state, screen
+        sleep(poll)
+
+
+def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit_key: str | None = None,
+            submit_delay: float = 0.3, wait_timeout: float = 30.0, retries: int = 3, tracker=None,
+            sleep=time.sleep, clock=time.monotonic) -> dict:
+    """Type ``text`` into the pane and submit it, once the agent is idle.
+
+    Returns ``status``: ``delivered`` (the text left the input line),
+    ``queued`` (the agent was not idle within ``wait_timeout``; nothing was
+    typed; ``state`` says why) or ``failed`` (typed, but still on the input
+    line after ``retries`` more presses of the submit key).
+    """
+    clean = sanitise(text)
+    if not clean:
+        raise DeliveryError("the message is empty once control characters are removed; nothing to send")
+    started = clock()
+    state, screen = wait_for_idle(server, pane_id, agent_type, wait_timeout, tracker, sleep=sleep, clock=clock)
+    result = {"state": state, "method": "keys" if as_keys(clean) else "paste", "attempts": 0,
+              "text": clean, "waited": 0.0}
+    if state != "idle":
+        result.update(status="queued", waited=round(clock() - started, 3),
+                      message="agent is %s, not idle, after %.0f s: nothing typed" % (state, wait_timeout))
+        return result
+    if screen is not None and screen.in_mode:
+        _tmux.leave_mode(server, pane_id)
+    if result["method"] == "keys":
+        _tmux.type_text(server, pane_id, clean)
+    else:
+        _tmux.paste_text(server, pane_id, chunks(clean), "moana-%d-%s" % (os.getpid(), pane_id.lstrip("%")))
+    sleep(submit_delay)
+    typed = _input_mark(_tmux.read_screen(server, pane_id))
+    key = submit_key or SUBMIT_KEYS.get(agent_type, "Enter")
+    pause = 0.1
+    for attempt in range(retries + 1):
+        _tmux.send_key(server, pane_id, key)
+        result["attempts"] = attempt + 1
+        for dummy in range(4):  # give the CLI a moment to take the line
+            sleep(pause)
+            if _input_mark(_tmux.read_screen(server, pane_id)) != typed:
+                result.update(status="delivered", waited=round(clock() - started, 3), message="delivered")
+                return result
+        pause *= 2
+    result.update(status="failed", waited=round(clock() - started, 3),
+                  message="typed, but the text is still on the input line after %d presses of %s" % (retries + 1, key))
+    return result
+
+
+# Messages that could not be typed yet wait in <queue_dir>/<agent>/ as one file each,
+# oldest first by name; the dispatcher types them when the agent is idle.
+def enqueue(queue_dir: str, agent: str, text: str) -> str:
+    """Leave ``text`` for ``agent`` in the queue; returns the file written (0600, written whole)."""
+    if not agent or "/" in agent or agent.startswith("."):
+        raise DeliveryError("agent name %r cannot name a queue folder" % agent)
+    folder = os.path.join(queue_dir, agent)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    name = "%020d-%d.txt" % (time.time_ns(), os.getpid())
+    temp = os.path.join(folder, "." + name)
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    path = os.path.join(folder, name)
+    os.rename(temp, path)
+    return path
+
+
+def queued(queue_dir: str, agent: str) -> list[str]:
+    """The files waiting for ``agent``, oldest first."""
+    folder = os.path.join(queue_dir, agent)
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".txt") and not n.startswith("."))
+    except OSError:
+        return []
+    return [os.path.join(folder, n) for n in names]

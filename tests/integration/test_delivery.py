@@ -1,0 +1,141 @@
+"""Typing into real tmux panes: a prompt-reading program must receive exactly one clean submission."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import REPO
+from ansible_collections.moana.orchestration.plugins.module_utils import _agents as A
+from ansible_collections.moana.orchestration.plugins.module_utils import _delivery as D
+from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
+
+READER = str(REPO / "tests" / "integration" / "programs" / "line_reader.py")
+
+
+@pytest.fixture
+def reader(tmux, tmp_path):
+    """A pane running line_reader.py; returns (client, pane id, submissions file, busy file)."""
+    out, busy = tmp_path / "received.jsonl", tmp_path / "busy"
+    tmux("new-session", "-d", "-s", "agent", "-x", "100", "-y", "30", "-c", str(tmp_path),
+         "%s %s %s %s" % (sys.executable, READER, out, busy))
+    client = T.Client(socket_name=tmux.socket_name)
+    pane_id = tmux("display-message", "-p", "-t", "=agent:", "#{pane_id}").strip()
+    deadline = time.monotonic() + 5
+    while ">" not in client.cmd("capture-pane", "-p", "-t", pane_id).stdout:
+        assert time.monotonic() < deadline, "the reader never showed its prompt"
+        time.sleep(0.05)
+    return client, pane_id, out, busy
+
+
+def received(path, count=1, timeout=5.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = path.read_text().splitlines() if path.exists() else []
+        if len(lines) >= count:
+            time.sleep(0.2)  # anything more would show up now
+            return [json.loads(line) for line in path.read_text().splitlines()]
+        time.sleep(0.05)
+    raise AssertionError("only %d of %d submissions arrived" % (len(lines), count))
+
+
+@pytest.mark.parametrize("text", [
+    "hello world",
+    "quotes ' and \" ; $(touch /tmp/pwned) `id` && echo; -n --flag \\;",
+    "ends with a semicolon;",
+    "-starts with a dash",
+    "ünïcödé → ❯ 日本",
+])
+def test_single_line_arrives_verbatim_as_one_submission(reader, text):
+    client, pane_id, out, dummy = reader
+    result = D.deliver(client, pane_id, text, "generic", submit_delay=0.05)
+    assert result["status"] == "delivered", result
+    assert result["method"] == "keys"
+    assert received(out) == [{"text": text, "while_busy": False, "stray": []}]
+
+
+def test_multi_line_text_is_pasted_and_submitted_once(reader):
+    client, pane_id, out, dummy = reader
+    text = "first line\n  indented; $(x)\n\nlast line"
+    result = D.deliver(client, pane_id, text, "generic", submit_delay=0.05)
+    assert result["method"] == "paste" and result["status"] == "delivered"
+    assert received(out) == [{"text": text, "while_busy": False, "stray": []}]
+
+
+def test_ten_kilobytes_arrive_whole(reader):
+    client, pane_id, out, dummy = reader
+    text = "\n".join("line %04d %s" % (n, "x;y$z'" * 10) for n in range(150))
+    assert len(text.encode()) > 10_000
+    result = D.deliver(client, pane_id, text, "generic", submit_delay=0.2)
+    assert result["status"] == "delivered", result
+    assert received(out) == [{"text": text, "while_busy": False, "stray": []}]
+
+
+def test_escape_sequences_and_control_bytes_never_arrive(reader):
+    client, pane_id, out, dummy = reader
+    hostile = "a\x1b[31mred\x1b[0m\x07b\x1b]0;title\x07c\x1b[201~d\x03\x04e\x1bPdcs\x1b\\f\x7f"
+    result = D.deliver(client, pane_id, hostile, "generic", submit_delay=0.05)
+    assert result["status"] == "delivered"
+    assert received(out) == [{"text": "aredbcdef", "while_busy": False, "stray": []}]
+
+
+def test_a_busy_agent_gets_the_text_once_idle_and_not_before(reader):
+    client, pane_id, out, busy = reader
+    busy.write_text("")
+    threading.Timer(1.0, busy.unlink).start()
+    started = time.monotonic()
+    result = D.deliver(client, pane_id, "after work", "generic", submit_delay=0.05, wait_timeout=10)
+    assert result["status"] == "delivered"
+    assert time.monotonic() - started >= 1.0
+    assert received(out) == [{"text": "after work", "while_busy": False, "stray": []}]
+
+
+def test_an_agent_busy_past_the_timeout_is_left_alone(reader, tmp_path):
+    client, pane_id, out, busy = reader
+    busy.write_text("")
+    result = D.deliver(client, pane_id, "too early", "generic", wait_timeout=0.8)
+    assert result["status"] == "queued" and result["state"] == "busy"
+    busy.unlink()
+    time.sleep(0.5)
+    assert not out.exists()
+    assert "too early" not in "\n".join(client.cmd("capture-pane", "-p", "-t", pane_id).stdout)
+
+
+def test_a_pane_in_copy_mode_is_taken_out_of_it_first(reader, tmux):
+    client, pane_id, out, dummy = reader
+    tmux("copy-mode", "-t", pane_id)
+    assert T.read_screen(client, pane_id).in_mode
+    result = D.deliver(client, pane_id, "from copy mode", "generic", submit_delay=0.05)
+    assert result["status"] == "delivered"
+    assert not T.read_screen(client, pane_id).in_mode
+    assert received(out)[0]["text"] == "from copy mode"
+
+
+def test_text_that_is_never_submitted_is_reported_as_failed(tmux, tmp_path):
+    # A program that echoes but ignores the submit key: the text stays on the input line.
+    tmux("new-session", "-d", "-s", "deaf", "-x", "80", "-y", "10",
+         "%s -c \"import tty,sys,os; tty.setraw(0); os.write(1,b'> ');"
+         " [os.write(1, c) for c in iter(lambda: os.read(0, 1), b'') if c not in b'\\r\\n']\"" % sys.executable)
+    client = T.Client(socket_name=tmux.socket_name)
+    pane_id = tmux("display-message", "-p", "-t", "=deaf:", "#{pane_id}").strip()
+    time.sleep(0.5)
+    result = D.deliver(client, pane_id, "stuck", "generic", submit_delay=0.05, retries=1)
+    assert result["status"] == "failed" and result["attempts"] == 2
+    assert "still on the input line" in result["message"]
+
+
+def test_dead_pane_reads_dead_and_a_shell_left_behind_reads_dead(tmux, tmp_path):
+    tmux("new-session", "-d", "-s", "s", "-x", "80", "-y", "10", "sleep 30")
+    tmux("set-option", "-w", "-t", "=s:", "remain-on-exit", "on")
+    tmux("split-window", "-t", "=s:", "true")
+    tmux("split-window", "-t", "=s:", "bash --norc --noprofile -i")
+    client = T.Client(socket_name=tmux.socket_name)
+    panes = tmux("list-panes", "-t", "=s:", "-F", "#{pane_id}").split()
+    time.sleep(0.5)
+    states = [A.observe(client, pane, "claude")[0] for pane in panes]
+    assert states[1:] == ["dead", "dead"]
+    assert states[0] == "starting"  # sleep shows nothing a claude screen would, and is young

@@ -1,0 +1,87 @@
+"""Agent state from the screen: the patterns against screens captured from the real CLIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.moana.orchestration.plugins.module_utils import _agents as A
+
+SCREENS = Path(__file__).parent / "fixtures" / "screens"
+
+
+def screen(name: str) -> list[str]:
+    return (SCREENS / (name + ".txt")).read_text(encoding="utf-8").split("\n")
+
+
+# Each fixture is named TYPE-STATE-what.txt and was captured from the real CLI (see fixtures/screens/README.md).
+FIXTURES = sorted(p.stem for p in SCREENS.glob("*.txt"))
+
+
+def test_every_type_with_a_real_cli_has_idle_busy_or_waiting_fixtures():
+    kinds = {tuple(name.split("-")[:2]) for name in FIXTURES}
+    assert {("claude", "idle"), ("claude", "busy"), ("claude", "waiting"), ("codex", "idle"), ("codex", "busy"),
+            ("codex", "waiting"), ("amp", "idle"), ("amp", "waiting")} <= kinds
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixture_screens_classify_as_named(name):
+    agent_type, expected = name.split("-")[:2]
+    lines = screen(name)
+    assert A.classify(agent_type, lines, age=300.0, previous=lines) == expected
+
+
+def test_a_claude_trust_dialog_is_waiting_although_it_shows_the_prompt_character():
+    lines = screen("claude-waiting-trust")
+    assert any(line.lstrip().startswith("❯") for line in lines)
+    assert A.classify("claude", lines) == "waiting"
+
+
+def test_busy_claude_keeps_its_prompt_line_but_reads_busy():
+    lines = screen("claude-busy")
+    assert any(line.strip() == "❯" for line in lines)
+    assert A.classify("claude", lines) == "busy"
+
+
+def test_dead_and_exited_to_a_shell_win_over_the_screen():
+    idle = screen("claude-idle")
+    assert A.classify("claude", idle, dead=True) == "dead"
+    assert A.classify("claude", idle, exited_to_shell=True) == "dead"
+
+
+def test_nothing_known_is_starting_when_young_and_unknown_later():
+    blank = ["", "loading..."]
+    assert A.classify("claude", blank, age=2.0) == "starting"
+    assert A.classify("claude", blank, age=600.0) == "unknown"
+    assert A.classify("claude", blank) == "unknown"
+
+
+def test_amp_and_generic_read_a_moving_screen_as_busy():
+    idle = screen("amp-idle")
+    moved = idle[:-1] + ["spinner ⠋"] + idle[-1:]
+    assert A.classify("amp", moved, previous=idle) == "busy"
+    assert A.classify("amp", idle, previous=idle) == "idle"
+    assert A.classify("generic", ["$ run", "output 1"], previous=["$ run"]) == "busy"
+    assert A.classify("generic", ["$ run", "output 1"], previous=["$ run", "output 1"]) == "idle"
+    assert A.classify("generic", ["$ run"], age=500.0) == "unknown"  # one read cannot tell
+
+
+def test_simulated_agents_show_their_work_and_prompt():
+    assert A.classify("simulated", ["[12:00:00] amp: working on TASK-001: x"]) == "busy"
+    assert A.classify("simulated", ["[12:00:00] amp: completed TASK-001", "❯"]) == "idle"
+
+
+def test_the_last_lines_only_count():
+    old_dialog = ["Do you want to use this API key?"] + [""] * 3 + ["line %d" % n for n in range(A.TAIL)]
+    assert A.classify("claude", old_dialog + ["❯"]) == "idle"
+
+
+def test_a_state_is_reported_once_two_reads_agree():
+    tracker = A.Tracker()
+    assert tracker.see("%1", "idle") == "unknown"
+    assert tracker.see("%1", "idle") == "idle"
+    assert tracker.see("%1", "busy") == "idle"  # one read of busy is not enough
+    assert tracker.see("%1", "busy") == "busy"
+    tracker.forget("%1")
+    assert tracker.see("%1", "busy") == "unknown"
