@@ -37,10 +37,11 @@ class Patterns:
     start of the line that is its input prompt (idle)."""
 
     def __init__(self, waiting: tuple[str, ...] = (), busy: tuple[str, ...] = (), prompt: tuple[str, ...] = (),
-                 box: bool = False, busy_when_changing: bool = False):
+                 box: bool = False, busy_when_changing: bool = False, prompt_last: bool = False):
         self.waiting = tuple(w.lower() for w in waiting)
         self.busy = tuple(b.lower() for b in busy)
         self.prompt = prompt
+        self.prompt_last = prompt_last  # the prompt counts only on the last line (nothing drawn below it)
         self.box = box  # idle is an input box drawn with ╭ ... ╰ (Amp)
         self.busy_when_changing = busy_when_changing  # no busy text known: a screen that moves is working
 
@@ -74,7 +75,7 @@ PATTERNS = {
     # Any other program: at rest is idle, moving is busy.
     "generic": Patterns(busy_when_changing=True),
     # orchestra simulate: "working on TASK-..." while busy, a "❯" prompt when idle.
-    "simulated": Patterns(busy=("working on",), prompt=("❯",)),
+    "simulated": Patterns(busy=("working on",), prompt=("❯",), prompt_last=True),
 }
 
 
@@ -113,7 +114,7 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     changing = previous is not None and tail(previous) != last
     if patterns.busy_when_changing and changing:
         return "busy"
-    if _has_prompt(last, patterns.prompt) or (patterns.box and _has_box(last)):
+    if _has_prompt(last[-1:] if patterns.prompt_last else last, patterns.prompt) or (patterns.box and _has_box(last)):
         return "idle"
     if patterns.busy_when_changing and previous is not None and last and not patterns.prompt and not patterns.box:
         return "idle"  # a generic program at rest

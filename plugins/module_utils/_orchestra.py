@@ -163,7 +163,11 @@ COMMANDS = (
         Option("--work", "seconds a simulated task takes, MIN-MAX", default="0.2-1.0"),
         Option("--workdir", "where simulated work writes its files", default="."),
         Option("--seed", "random seed, for repeatable runs"),
-        Option("--until-done", "exit once the work is done instead of waiting for /exit", is_switch=True))),
+        Option("--until-done", "exit once the work is done instead of waiting for /exit", is_switch=True),
+        Option("--nudge-only", "act only when something is typed in (no polling), as a real CLI", is_switch=True))),
+    Command(("dispatch",), "tell agents in their panes when the board has something for them (runs until stopped)",
+            options=(Option("--config", "the dispatcher's JSON configuration (written by the orchestration role)",
+                            required=True),)),
 )
 
 GLOBAL_HELP = """usage: orchestra [--board PATH] [--lock-timeout SECONDS] COMMAND ...
@@ -414,6 +418,8 @@ def run(args, out) -> int:
 
     if args.command == "simulate":
         return _simulate(args, out)
+    if args.command == "dispatch":
+        return _dispatch(args, out)
 
     board = board_lib.load(path)
     facts = board_lib.facts(board)
@@ -442,7 +448,19 @@ def _simulate(args, out) -> int:
         raise UsageError("--plan is for --role orchestrator")
     routing = parse_routing(os.environ.get(ENV_ROUTING))
     return simulate_lib.run(sim, args.role, plan, routing, _number(args.poll, "--poll"),
-                            sys.stdin if not args.until_done else None, args.until_done)
+                            sys.stdin if not args.until_done else None, args.until_done, args.nudge_only)
+
+
+def _dispatch(args, out) -> int:
+    try:  # imported only here, like _simulate: it brings the tmux layer
+        from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch as dispatch_lib
+    except ImportError:
+        import _dispatch as dispatch_lib  # type: ignore[no-redef]
+    try:
+        config = dispatch_lib.load_config(args.config)
+    except dispatch_lib.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    return dispatch_lib.Dispatcher(config, out=out).run()
 
 
 def _since(messages: list[dict], since: str) -> list[dict]:

@@ -105,58 +105,157 @@ def completed(board_path: str, ids: list[str]) -> set[str]:
 
 
 class PaneInput:
-    """Lines typed into the agent's pane; ``/exit`` asks it to leave, as with the real CLIs."""
+    """What is typed into the agent's pane, as whole inputs: a line, or a bracketed paste and its Enter.
 
-    def __init__(self, stream):
-        self.stream = stream
+    Like the real CLIs it asks the terminal for bracketed paste, so a long
+    pasted prompt is one input, not one per line. Reads the descriptor
+    directly (a buffered reader would hide lines from select).
+    """
+
+    PASTE_ON, PASTE_START, PASTE_END = "\x1b[?2004h", "\x1b[200~", "\x1b[201~"
+
+    def __init__(self, stream, out=None):
+        self.fd = None
+        self.buffer = ""
+        self.in_paste = False
+        if stream is None:
+            return
+        try:
+            self.fd = stream.fileno()
+            select.select([self.fd], [], [], 0)
+        except (AttributeError, ValueError, OSError):
+            self.fd = None  # not something select can watch: just poll the board
+            return
+        if out is not None and os.isatty(self.fd):
+            out.write(self.PASTE_ON)
+            out.flush()
+            _quiet_control_echo(self.fd)
+
+    def ready(self) -> bool:
+        """Input is waiting right now."""
+        return self.fd is not None and bool(select.select([self.fd], [], [], 0)[0])
+
+    def inputs(self, timeout: float) -> list[str]:
+        """Wait up to ``timeout`` for input; return every complete input that has arrived."""
+        if self.fd is None:
+            time.sleep(timeout)
+            return []
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return []
+        found: list[str] = []
+        while True:
+            data = os.read(self.fd, 65536)
+            if not data:
+                self.fd = None  # input closed (run in the background): keep working
+                return found
+            self.buffer += data.decode("utf-8", "replace")
+            found.extend(self._complete())
+            if not select.select([self.fd], [], [], 0.02)[0]:
+                return found
+
+    def _complete(self) -> list[str]:
+        done: list[str] = []
+        current = []
+        text = self.buffer
+        i = 0
+        start = 0
+        while i < len(text):
+            if text.startswith(self.PASTE_START, i) or text.startswith(self.PASTE_END, i):
+                self.in_paste = text.startswith(self.PASTE_START, i)
+                current.append(text[start:i])
+                i += len(self.PASTE_START)
+                start = i
+            elif text[i] == "\n" and not self.in_paste:
+                current.append(text[start:i])
+                done.append("".join(current).strip())
+                current = []
+                i += 1
+                start = i
+            else:
+                i += 1
+        self.buffer = "".join(current) + text[start:]
+        return done
 
     def exit_requested(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` for a line; True when it is /exit."""
-        if self.stream is None:
-            time.sleep(timeout)
-            return False
-        try:
-            ready = select.select([self.stream], [], [], timeout)[0]
-        except (ValueError, OSError):
-            ready = None
-        if ready is None:
-            self.stream = None  # not something select can watch: just poll the board
-            time.sleep(timeout)
-            return False
-        if not ready:
-            return False
-        line = self.stream.readline()
-        if line == "":
-            self.stream = None  # input closed (run in the background): keep working
-            return False
-        return line.strip() in ("/exit", "exit", "/quit")
+        """Wait up to ``timeout``; True when ``/exit`` was typed (other input is ignored)."""
+        return any(is_exit(line) for line in self.inputs(timeout))
+
+
+def is_exit(line: str) -> bool:
+    return line.strip() in ("/exit", "exit", "/quit")
+
+
+def _quiet_control_echo(fd: int) -> None:
+    """Do not echo the paste markers as ^[[200~ (cosmetic; a real TUI draws its own input)."""
+    try:
+        import termios
+        attributes = termios.tcgetattr(fd)
+        attributes[3] &= ~getattr(termios, "ECHOCTL", 0)
+        termios.tcsetattr(fd, termios.TCSANOW, attributes)
+    except (ImportError, OSError):
+        pass
+
+
+PROMPT = "\u276f "  # the prompt a nudge-only agent shows while it waits, like Claude Code's
 
 
 def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dict[str, str] | None = None,
-        poll: float = 0.5, stdin=None, stop_when_done: bool = False) -> int:
-    """The agent's loop, until /exit (or, with ``stop_when_done``, until its work is done)."""
+        poll: float = 0.5, stdin=None, stop_when_done: bool = False, nudge_only: bool = False) -> int:
+    """The agent's loop, until /exit (or, with ``stop_when_done``, until its work is done).
+
+    ``nudge_only``: do nothing until something is typed in, then act on the
+    board once and show the prompt again, as a real CLI does; input that
+    arrives while it works is reported as typed while busy.
+    """
     role_name = "orchestrator" if role == "orchestrator" else "worker"
     sim.update(lambda b: board_lib.set_status(b, sim.agent, "IDLE", "-", role=role_name))
-    sim.say("simulated %s ready on %s" % (role_name, sim.board))
-    ids: list[str] = []
-    announced = False
-    pane = PaneInput(stdin)
-    if role == "orchestrator" and plan:
-        ids = assign_plan(sim, plan, routing or {})
-    while True:
+    sim.say("simulated %s ready on %s%s" % (role_name, sim.board, " (acts when told)" if nudge_only else ""))
+    pane = PaneInput(stdin, sim.out)
+    state = {"ids": [], "announced": False}
+
+    def act() -> bool:
+        """One look at the board; True when the work is done (for stop_when_done)."""
         if role == "orchestrator":
-            if ids and not announced and completed(sim.board, ids) == set(ids):
-                announced = True
+            if plan and not state["ids"]:
+                state["ids"] = assign_plan(sim, plan, routing or {})
+            ids = state["ids"]
+            if ids and not state["announced"] and completed(sim.board, ids) == set(ids):
+                state["announced"] = True
                 sim.update(lambda b: board_lib.send_message(b, sim.agent, "all", "plan complete: %d tasks done" % len(ids)))
                 sim.say("plan complete: %d tasks done" % len(ids))
-                if stop_when_done:
-                    return 0
-        elif worker_step(sim) is None and stop_when_done:
-            return 0
-        if pane.exit_requested(poll):
-            sim.update(lambda b: board_lib.set_status(b, sim.agent, "OFFLINE"))
-            sim.say("exiting")
-            return 0
+            return state["announced"]
+        did = False
+        while worker_step(sim) is not None:
+            did = True
+            if not nudge_only:
+                break
+        return not did
+
+    if not nudge_only:
+        if role == "orchestrator" and plan:
+            act()
+        while True:
+            if act() and stop_when_done:
+                return 0
+            if pane.exit_requested(poll):
+                break
+    else:
+        sim.out.write(PROMPT)
+        sim.out.flush()
+        while True:
+            typed = pane.inputs(1.0)
+            if not typed:
+                continue
+            if any(is_exit(line) for line in typed):
+                break
+            act()
+            if pane.ready():
+                sim.say("typed while busy: input arrived while working")
+            sim.out.write(PROMPT)
+            sim.out.flush()
+    sim.update(lambda b: board_lib.set_status(b, sim.agent, "OFFLINE"))
+    sim.say("exiting")
+    return 0
 
 
 def load_plan(path: str) -> list[dict]:

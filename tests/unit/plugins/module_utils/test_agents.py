@@ -85,3 +85,7 @@ def test_a_state_is_reported_once_two_reads_agree():
     assert tracker.see("%1", "busy") == "busy"
     tracker.forget("%1")
     assert tracker.see("%1", "busy") == "unknown"
+
+
+def test_a_simulated_agent_is_idle_only_with_its_prompt_on_the_last_line():
+    assert A.classify("simulated", ["❯ [orchestra] TASK-001 is assigned to you", "[12:00:00] amp: assigned"], age=99) == "unknown"
