@@ -41,7 +41,7 @@ class Patterns:
         self.waiting = tuple(w.lower() for w in waiting)
         self.busy = tuple(b.lower() for b in busy)
         self.prompt = prompt
-        self.prompt_last = prompt_last  # the prompt counts only on the last line (nothing drawn below it)
+        self.prompt_last = prompt_last  # a line-by-line program: only its last line says what it does
         self.box = box  # idle is an input box drawn with ╭ ... ╰ (Amp)
         self.busy_when_changing = busy_when_changing  # no busy text known: a screen that moves is working
 
@@ -105,7 +105,7 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     if dead or exited_to_shell:
         return "dead"
     patterns = PATTERNS.get(agent_type, PATTERNS["generic"])
-    last = tail(lines)
+    last = tail(lines, 1 if patterns.prompt_last else TAIL)
     text = "\n".join(last).lower()
     if any(needle in text for needle in patterns.waiting):
         return "waiting"
@@ -114,7 +114,7 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     changing = previous is not None and tail(previous) != last
     if patterns.busy_when_changing and changing:
         return "busy"
-    if _has_prompt(last[-1:] if patterns.prompt_last else last, patterns.prompt) or (patterns.box and _has_box(last)):
+    if _has_prompt(last, patterns.prompt) or (patterns.box and _has_box(last)):
         return "idle"
     if patterns.busy_when_changing and previous is not None and last and not patterns.prompt and not patterns.box:
         return "idle"  # a generic program at rest

@@ -16,6 +16,7 @@ the caller is told to queue. Standard library only.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 try:
@@ -190,3 +191,29 @@ def queued(queue_dir: str, agent: str) -> list[str]:
     except OSError:
         return []
     return [os.path.join(folder, n) for n in names]
+
+
+def deliver_all(server, items: list[dict], wait_timeout: float = 30.0, retries: int = 3) -> list[dict]:
+    """Deliver several messages to several panes at once, each as soon as its agent is idle.
+
+    ``items``: dicts with ``pane_id``, ``text`` and optionally ``agent_type``,
+    ``submit_key``, ``submit_delay``. One thread per pane (tmux serves them in
+    turn; the waiting overlaps), so a team of 32 takes about as long as one
+    agent. Returns one result per item, in order.
+    """
+    results: list[dict] = [{} for dummy in items]
+
+    def one(index: int, item: dict) -> None:
+        try:
+            results[index] = deliver(server, item["pane_id"], item["text"], item.get("agent_type") or "generic",
+                                     item.get("submit_key"), item.get("submit_delay", 0.3), wait_timeout, retries)
+        except (DeliveryError, _tmux.TmuxError) as exc:
+            results[index] = {"status": "failed", "state": "unknown", "method": "", "attempts": 0, "waited": 0.0,
+                              "message": str(exc)}
+
+    threads = [threading.Thread(target=one, args=(index, item), daemon=True) for index, item in enumerate(items)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results

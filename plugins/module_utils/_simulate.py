@@ -27,6 +27,9 @@ except ImportError:  # deployed on a target: _board.py sits beside this file
     import _board as board_lib  # type: ignore[no-redef]
 
 
+PROMPT = "\u276f "  # the prompt shown while waiting for input, like Claude Code's
+
+
 class Simulation:
     """Shared settings of one simulated agent."""
 
@@ -36,6 +39,7 @@ class Simulation:
         self.work_seconds, self.lock_timeout = work_seconds, lock_timeout
         self.random = random.Random(seed)
         self.out = out or sys.stdout
+        self.spoke = True
 
     def update(self, operation):
         return board_lib.update(self.board, operation, self.lock_timeout)
@@ -43,6 +47,14 @@ class Simulation:
     def say(self, text: str) -> None:
         self.out.write("[%s] %s: %s\n" % (time.strftime("%H:%M:%S"), self.agent, text))
         self.out.flush()
+        self.spoke = True
+
+    def prompt(self) -> None:
+        """Show the prompt again after speaking, as a CLI waiting for input does."""
+        if self.spoke:
+            self.out.write(PROMPT)
+            self.out.flush()
+            self.spoke = False
 
 
 def pending_for(board: board_lib.Board, agent: str) -> list[str]:
@@ -196,7 +208,6 @@ def _quiet_control_echo(fd: int) -> None:
         pass
 
 
-PROMPT = "\u276f "  # the prompt a nudge-only agent shows while it waits, like Claude Code's
 
 
 def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dict[str, str] | None = None,
@@ -237,22 +248,22 @@ def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dic
         while True:
             if act() and stop_when_done:
                 return 0
+            sim.prompt()
             if pane.exit_requested(poll):
                 break
     else:
-        sim.out.write(PROMPT)
-        sim.out.flush()
+        sim.prompt()
         while True:
             typed = pane.inputs(1.0)
             if not typed:
                 continue
             if any(is_exit(line) for line in typed):
                 break
+            sim.spoke = True
             act()
             if pane.ready():
                 sim.say("typed while busy: input arrived while working")
-            sim.out.write(PROMPT)
-            sim.out.flush()
+            sim.prompt()
     sim.update(lambda b: board_lib.set_status(b, sim.agent, "OFFLINE"))
     sim.say("exiting")
     return 0

@@ -20,8 +20,10 @@ from __future__ import annotations
 ROLES = ("orchestrator", "worker")
 COMPLEXITIES = ("high", "medium", "low")
 AGENT_TYPES = ("claude", "codex", "amp", "generic", "simulated")
-AGENT_KEYS = ("name", "role", "command", "complexity", "uses_proxy", "type", "window", "environment")
+AGENT_KEYS = ("name", "role", "command", "complexity", "uses_proxy", "type", "window", "environment", "auto_restart")
 PROXY_PANE = "proxy"
+# CLIs that take the first prompt on their command line; the others get it typed once they are idle.
+PROMPT_AS_ARGUMENT = ("claude", "codex")
 
 
 class TeamError(ValueError):
@@ -85,10 +87,12 @@ def validate(agents, routing: dict | None = None) -> tuple[list[dict], dict[str,
             "name": name, "role": role, "command": command.strip(), "complexity": complexity,
             "uses_proxy": bool(raw.get("uses_proxy", False)), "window": raw.get("window") or None,
             "environment": {str(k): str(v) for k, v in environment.items()},
+            "auto_restart": bool(raw.get("auto_restart", False)),
         }
         agent["type"] = raw.get("type") or agent_type(agent)
         if agent["type"] not in AGENT_TYPES:
             raise TeamError("%s: type %r must be one of %s" % (where, agent["type"], ", ".join(AGENT_TYPES)))
+        agent["typed_prompt"] = agent["type"] not in PROMPT_AS_ARGUMENT
         normalised.append(agent)
     orchestrators = [a["name"] for a in normalised if a["role"] == "orchestrator"]
     if len(orchestrators) != 1:
@@ -149,7 +153,6 @@ def layout(agents: list[dict], proxy_log: str | None, panes_per_window: int = 4)
     return [{"name": window, "panes": placed[window]} for window in order]
 
 
-PROMPT_AS_ARGUMENT = ("claude", "codex")  # CLIs that take the first prompt on their command line
 # What each CLI leaves on; amp and generic programs are ended by the stop's signals.
 EXIT_TEXT = {"claude": "/exit", "codex": "/quit", "simulated": "/exit"}
 
@@ -211,3 +214,40 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
             })
         result.append({"name": window["name"], "layout": "tiled", "panes": panes})
     return result
+
+
+# Seconds between typing and the submit key: the real TUIs need a pause to tell
+# typing from a paste; the simulated agent reads whole lines.
+SUBMIT_DELAYS = {"simulated": 0.05}
+
+
+def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str, board: str, home: str,
+                      socket_name: str | None = None, proxy_url: str | None = None, restart: dict | None = None,
+                      scan: float = 5.0, status_line: bool = True) -> dict:
+    """The dispatcher's configuration (``orchestra dispatch --config``): who is who, where things are.
+
+    Holds no value of any variable, only names: on a restart the dispatcher
+    reuses the values it read from the agent's live process.
+    """
+    return {
+        "session": session,
+        "socket_name": socket_name or "",
+        "board": board,
+        "state_file": "%s/dispatch-state.json" % home,
+        "queue_dir": "%s/queue" % home,
+        "agents": [{
+            "name": a["name"], "role": a["role"], "type": a["type"],
+            "prompt": "%s/prompts/%s.md" % (home, a["name"]), "typed_prompt": a["typed_prompt"],
+            "auto_restart": a["auto_restart"], "submit_delay": SUBMIT_DELAYS.get(a["type"], 0.3),
+            "environment_names": sorted(set(agent_variables(a, board, routing, proxy_url)) | set(agent_environment(a))),
+        } for a in agents],
+        "restart": dict(restart or {}),
+        "status_line": status_line,
+        "scan": scan,
+    }
+
+
+def typed_prompts(agents: list[dict], home: str) -> list[dict]:
+    """The ``messages`` of tmux_send that give each agent taking no prompt argument its initial prompt."""
+    return [{"pane": a["name"], "agent_type": a["type"], "src": "%s/prompts/%s.md" % (home, a["name"]),
+             "submit_delay": SUBMIT_DELAYS.get(a["type"], 0.3)} for a in agents if a["typed_prompt"]]

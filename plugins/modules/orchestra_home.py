@@ -13,7 +13,8 @@ author:
   - Moana Orchestration maintainers (@moana)
 description:
   - Writes the C(orchestra) command into O(path) (C(bin/orchestra), and C(lib/) with
-    the very board code this collection's modules use, byte-compiled so every agent
+    the very board, tmux and delivery code this collection's modules use (the dispatcher
+    and the simulated agents included), byte-compiled so every agent
     command starts fast), plus any O(files) such as the agents' rendered prompts, in
     one module call whatever the size of the team.
   - Only files whose content or mode differ are written, atomically; directories are
@@ -86,9 +87,13 @@ import inspect
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.moana.orchestration.plugins.module_utils import _board, _orchestra, _simulate
+from ansible_collections.moana.orchestration.plugins.module_utils import (
+    _agents, _board, _delivery, _dispatch, _layout, _orchestra, _process, _simulate, _tmux,
+)
 
-LIBRARY = {"lib/_board.py": _board, "lib/_orchestra.py": _orchestra, "lib/_simulate.py": _simulate}
+# The command's library: the board, the simulated agents and the dispatcher with the tmux layer it types through.
+LIBRARY = {"lib/%s.py" % module.__name__.rsplit(".", 1)[-1]: module
+           for module in (_agents, _board, _delivery, _dispatch, _layout, _orchestra, _process, _simulate, _tmux)}
 
 
 def wanted_files(extra: dict) -> dict:

@@ -36,7 +36,8 @@ options:
       - The agents, each with C(name), C(role) (V(orchestrator) or V(worker)), C(command)
         and optionally C(complexity) (V(high), V(medium), V(low)), C(uses_proxy),
         C(type) (V(claude), V(codex), V(amp), V(generic), V(simulated); guessed from the
-        command), C(window) and C(environment).
+        command), C(window), C(environment) and C(auto_restart) (the dispatcher respawns
+        the agent when its pane dies).
     type: list
     elements: dict
     required: true
@@ -75,6 +76,29 @@ options:
       - Most panes in one window before the next one is used.
     type: int
     default: 4
+  session:
+    description:
+      - Name of the team's tmux session. With O(home), RV(dispatcher) is the dispatcher's
+        configuration for this session.
+    type: str
+  socket_name:
+    description:
+      - tmux socket name of the session (empty for the default server).
+    type: str
+  home:
+    description:
+      - Directory where C(orchestra) is installed; the dispatcher keeps its state and queue there.
+    type: path
+  restart:
+    description:
+      - "Auto-restart limits for agents with C(auto_restart): C(max) restarts per C(window) seconds,
+        the first after C(delay) seconds, each next one after twice the delay before."
+    type: dict
+  dispatcher_scan:
+    description:
+      - Seconds between the dispatcher's looks at the panes (status line, dead agents).
+    type: float
+    default: 5
 attributes:
   platform:
     platforms: posix
@@ -128,6 +152,19 @@ uses_proxy:
   description: Whether an agent talks through the proxy.
   returned: always
   type: bool
+dispatcher:
+  description: >-
+    The dispatcher's configuration (C(orchestra dispatch --config)); empty without O(session) and O(home).
+    It names each agent's variables but holds none of their values.
+  returned: always
+  type: dict
+typed_prompts:
+  description: >-
+    For agents whose CLI takes no prompt argument (Amp, generic, simulated), the
+    O(moana.orchestration.tmux_send#module:messages) that type their initial prompt; empty without O(home).
+  returned: always
+  type: list
+  elements: dict
 windows:
   description: The O(moana.orchestration.tmux_session#module:windows) option for the team (empty without O(board)).
   returned: always
@@ -151,6 +188,11 @@ def main():
             "proxy_log": {"type": "path"},
             "proxy_url": {"type": "str", "default": "http://127.0.0.1:8080"},
             "panes_per_window": {"type": "int", "default": 4},
+            "session": {"type": "str"},
+            "socket_name": {"type": "str"},
+            "home": {"type": "path"},
+            "restart": {"type": "dict"},
+            "dispatcher_scan": {"type": "float", "default": 5.0},
         },
         required_together=[("board", "bin_dir", "log_dir")],
         supports_check_mode=True,
@@ -163,6 +205,13 @@ def main():
             windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
                                     params["prompts_dir"], params["proxy_log"], params["proxy_url"],
                                     params["panes_per_window"])
+        dispatcher, prompts = {}, []
+        if params["home"]:
+            prompts = _team.typed_prompts(agents, params["home"])
+        if params["session"] and params["home"] and params["board"]:
+            dispatcher = _team.dispatcher_config(agents, routing, params["session"], params["board"], params["home"],
+                                                 params["socket_name"], params["proxy_url"], params["restart"],
+                                                 params["dispatcher_scan"])
     except _team.TeamError as exc:
         module.fail_json(msg=str(exc))
     # An agent's own environment may hold keys: masked wherever they would show.
@@ -176,6 +225,8 @@ def main():
         routing_text=_team.routing_text(routing),
         uses_proxy=any(a["uses_proxy"] for a in agents),
         windows=windows,
+        dispatcher=dispatcher,
+        typed_prompts=prompts,
     )
 
 

@@ -81,6 +81,35 @@ options:
       - Directory of the dispatcher's queue. When set and the agent is not idle in
         time, the message is written to C(QUEUE_DIR/PANE/) instead of failing.
     type: path
+  messages:
+    description:
+      - Several messages to panes of O(session) in one call, each typed as soon as its
+        agent is idle, all within O(wait_timeout). Instead of O(pane), O(text) and O(src).
+    type: list
+    elements: dict
+    suboptions:
+      pane:
+        description: Name of the pane.
+        type: str
+        required: true
+      text:
+        description: The message.
+        type: str
+      src:
+        description: A file on the target holding the message.
+        type: path
+      agent_type:
+        description: The CLI in the pane.
+        type: str
+        choices: [claude, codex, amp, generic, simulated]
+        default: generic
+      submit_key:
+        description: tmux name of the submit key.
+        type: str
+      submit_delay:
+        description: Seconds between typing and the submit key.
+        type: float
+        default: 0.3
 attributes:
   platform:
     platforms: posix
@@ -108,6 +137,14 @@ EXAMPLES = r"""
     src: ~/.local/share/moana-orchestration/prompts/amp.md
     wait_timeout: 120
 
+- name: Give every agent that takes no prompt argument its prompt, in one call
+  moana.orchestration.tmux_send:
+    session: moana-orchestration
+    messages:
+      - {pane: amp, agent_type: amp, src: ~/.local/share/moana-orchestration/prompts/amp.md}
+      - {pane: helper, agent_type: generic, text: "Read CLAUDE.md and wait for tasks."}
+    queue_dir: ~/.local/share/moana-orchestration/queue
+
 - name: Tell a worker about a task, or leave it for the dispatcher
   moana.orchestration.tmux_send:
     session: moana-orchestration
@@ -119,35 +156,42 @@ EXAMPLES = r"""
 
 RETURN = r"""
 status:
-  description: C(delivered), C(queued) (left in O(queue_dir)) or, in check mode, C(would_deliver) or C(would_queue).
+  description: >-
+    C(delivered) when every message was, else C(queued) (some left in O(queue_dir)); in check
+    mode C(would_deliver) or C(would_queue).
   returned: always
   type: str
   sample: delivered
-state:
-  description: The agent's state when the module last looked before typing (idle, busy, waiting, dead, starting, unknown).
+results:
+  description: One entry per message, in order.
   returned: always
-  type: str
-  sample: idle
-method:
-  description: C(keys) (typed) or C(paste) (bracketed paste from a buffer).
-  returned: always
-  type: str
-attempts:
-  description: How many times the submit key was pressed.
-  returned: always
-  type: int
-waited:
-  description: Seconds spent, waiting included.
-  returned: always
-  type: float
-pane_id:
-  description: tmux id of the pane.
-  returned: always
-  type: str
-queue_file:
-  description: File the message was left in, when queued.
-  returned: when queued
-  type: str
+  type: list
+  elements: dict
+  contains:
+    pane:
+      description: The pane's name (or O(target)).
+      type: str
+    pane_id:
+      description: tmux id of the pane.
+      type: str
+    status:
+      description: C(delivered) or C(queued) (C(would_deliver) or C(would_queue) in check mode).
+      type: str
+    state:
+      description: The agent's state when last looked at before typing (idle, busy, waiting, dead, starting, unknown).
+      type: str
+    method:
+      description: C(keys) (typed) or C(paste) (bracketed paste from a buffer).
+      type: str
+    attempts:
+      description: How many times the submit key was pressed.
+      type: int
+    waited:
+      description: Seconds from the start of the call to the delivery.
+      type: float
+    queue_file:
+      description: File the message was left in, when queued.
+      type: str
 """
 
 import os
@@ -164,14 +208,41 @@ from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
 )
 
 
-def read_text(params) -> str:
-    if params["text"] is not None:
-        return params["text"]
-    try:
-        with open(params["src"], encoding="utf-8") as stream:
-            return stream.read()
-    except OSError as exc:
-        raise _delivery.DeliveryError("src %s cannot be read: %s" % (params["src"], exc.strerror)) from None
+def read_text(message: dict) -> str:
+    if message.get("text") is not None:
+        text = message["text"]
+    else:
+        try:
+            with open(os.path.expanduser(message["src"]), encoding="utf-8") as stream:
+                text = stream.read()
+        except OSError as exc:
+            raise _delivery.DeliveryError("src %s cannot be read: %s" % (message["src"], exc.strerror)) from None
+    if not _delivery.sanitise(text):
+        raise _delivery.DeliveryError("the message for %s is empty once control characters are removed; nothing to send"
+                                      % (message.get("pane") or message.get("target")))
+    return text
+
+
+MESSAGE_OPTIONS = {
+    "pane": {"type": "str", "required": True},
+    "text": {"type": "str"},
+    "src": {"type": "path"},
+    "agent_type": {"type": "str", "default": "generic", "choices": list(_delivery.SUBMIT_KEYS)},
+    "submit_key": {"type": "str"},
+    "submit_delay": {"type": "float", "default": 0.3},
+}
+
+
+def messages_of(params) -> list[dict]:
+    """The messages to send, each with pane (or target), text, agent_type, submit_key and submit_delay."""
+    if params["messages"] is not None:
+        for index, message in enumerate(params["messages"]):
+            if (message.get("text") is None) == (message.get("src") is None):
+                raise _delivery.DeliveryError("messages[%d] (%s): give exactly one of text and src" % (index, message["pane"]))
+        return [dict(m, text=read_text(m)) for m in params["messages"]]
+    message = {key: params[key] for key in ("pane", "target", "text", "src", "agent_type", "submit_key", "submit_delay")}
+    message["text"] = read_text(message)
+    return [message]
 
 
 def main():
@@ -188,47 +259,59 @@ def main():
             "wait_timeout": {"type": "float", "default": 30.0},
             "retries": {"type": "int", "default": 3},
             "queue_dir": {"type": "path"},
+            "messages": {"type": "list", "elements": "dict", "options": MESSAGE_OPTIONS},
             **SOCKET_OPTIONS,
         },
         supports_check_mode=True,
-        mutually_exclusive=[("socket_name", "socket_path"), ("text", "src"), ("target", "session")],
-        required_one_of=[("text", "src"), ("target", "pane")],
-        required_together=[("session", "pane")],
+        mutually_exclusive=[("socket_name", "socket_path"), ("text", "src", "messages"), ("target", "session"),
+                            ("messages", "pane"), ("messages", "target")],
+        required_one_of=[("text", "src", "messages"), ("target", "pane", "messages")],
+        required_by={"pane": "session", "messages": "session"},
     )
     params = module.params
     if not HAS_LIBTMUX:
         module.fail_json(msg=missing_required_lib("libtmux"), exception=str(LIBTMUX_IMPORT_ERROR))
-    if params["queue_dir"] and not params["pane"]:
-        module.fail_json(msg="queue_dir needs pane (the agent's name names its queue); give session and pane")
+    if params["queue_dir"] and params["target"]:
+        module.fail_json(msg="queue_dir needs pane names (a queue is per agent); give session and pane instead of target")
     try:
-        text = read_text(params)
-        if not _delivery.sanitise(text):
-            raise _delivery.DeliveryError("the message is empty once control characters are removed; nothing to send")
+        messages = messages_of(params)
         server = open_server(params["socket_name"], params["socket_path"], creating=False)
-        pane_id = params["target"] or find_pane(server, params["session"], params["pane"])
-        if not pane_id:
-            module.fail_json(msg="no pane %r in session %r; start the session first (moana.orchestration.tmux_session)"
-                             % (params["pane"], params["session"]))
+        for message in messages:
+            message["pane_id"] = message.get("target") or find_pane(server, params["session"], message["pane"])
+            if not message["pane_id"]:
+                module.fail_json(msg="no pane %r in session %r; start the session first (moana.orchestration.tmux_session)"
+                                 % (message["pane"], params["session"]))
         if module.check_mode:
-            state, dummy = _agents.observe(server, pane_id, params["agent_type"])
-            module.exit_json(changed=True, status="would_deliver" if state == "idle" else "would_queue", state=state,
-                             method="keys" if _delivery.as_keys(_delivery.sanitise(text)) else "paste",
-                             attempts=0, waited=0.0, pane_id=pane_id)
-        result = _delivery.deliver(server, pane_id, text, params["agent_type"], params["submit_key"],
-                                   params["submit_delay"], params["wait_timeout"], params["retries"])
+            results = []
+            for message in messages:
+                state = _agents.observe(server, message["pane_id"], message["agent_type"])[0]
+                results.append({"pane": message.get("pane") or message["target"], "pane_id": message["pane_id"],
+                                "status": "would_deliver" if state == "idle" else "would_queue", "state": state,
+                                "method": "keys" if _delivery.as_keys(_delivery.sanitise(message["text"])) else "paste",
+                                "attempts": 0, "waited": 0.0})
+            module.exit_json(changed=True, results=results, status=overall(results, "would_deliver", "would_queue"))
+        outcomes = _delivery.deliver_all(server, messages, params["wait_timeout"], params["retries"])
     except (TmuxError, _delivery.DeliveryError) as exc:
         module.fail_json(msg=str(exc))
-    result.pop("text")
-    message = result.pop("message")
-    if result["status"] == "failed":
-        module.fail_json(msg="%s: %s" % (params["pane"] or pane_id, message), pane_id=pane_id, **result)
-    if result["status"] == "queued":
-        if not params["queue_dir"]:
-            module.fail_json(msg="%s: %s; set queue_dir to leave it for the dispatcher" % (params["pane"] or pane_id, message),
-                             pane_id=pane_id, **result)
-        result["queue_file"] = _delivery.enqueue(os.path.expanduser(params["queue_dir"]), params["pane"], text)
-        module.warn("%s: %s; left in %s" % (params["pane"], message, result["queue_file"]))
-    module.exit_json(changed=True, pane_id=pane_id, **result)
+    results, problems = [], []
+    for message, outcome in zip(messages, outcomes):
+        name = message.get("pane") or message["target"]
+        result = {"pane": name, "pane_id": message["pane_id"], "status": outcome["status"], "state": outcome["state"],
+                  "method": outcome["method"], "attempts": outcome["attempts"], "waited": outcome["waited"]}
+        if outcome["status"] == "queued" and params["queue_dir"]:
+            result["queue_file"] = _delivery.enqueue(params["queue_dir"], name, message["text"])
+            module.warn("%s: %s; left in %s for the dispatcher" % (name, outcome["message"], result["queue_file"]))
+        elif outcome["status"] != "delivered":
+            problems.append("%s: %s" % (name, outcome["message"]))
+        results.append(result)
+    if problems:
+        hint = "" if params["queue_dir"] else " (set queue_dir to leave messages for the dispatcher)"
+        module.fail_json(msg="; ".join(problems) + hint, results=results)
+    module.exit_json(changed=True, results=results, status=overall(results, "delivered", "queued"))
+
+
+def overall(results: list[dict], done: str, waiting: str) -> str:
+    return done if all(r["status"] == done for r in results) else waiting
 
 
 if __name__ == "__main__":

@@ -89,3 +89,8 @@ def test_a_state_is_reported_once_two_reads_agree():
 
 def test_a_simulated_agent_is_idle_only_with_its_prompt_on_the_last_line():
     assert A.classify("simulated", ["❯ [orchestra] TASK-001 is assigned to you", "[12:00:00] amp: assigned"], age=99) == "unknown"
+
+
+def test_a_simulated_agent_back_at_its_prompt_is_idle_whatever_it_printed_before():
+    screen = ["[12:00:00] codex: working on TASK-004: x", "[12:00:01] codex: completed TASK-004", "❯"]
+    assert A.classify("simulated", screen) == "idle"
