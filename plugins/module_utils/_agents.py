@@ -178,3 +178,22 @@ def observe(server, pane_id: str, agent_type: str, interval: float = 0.1, reads:
         if attempt + 1 < reads:
             sleep(interval)
     return "unknown", screen
+
+
+def observe_many(server, panes: dict[str, str], interval: float = 0.1, reads: int = 4, sleep=time.sleep) -> dict[str, str]:
+    """States of several panes ({pane id: agent type}), read in rounds so the two-reads rule costs one pause."""
+    tracker = Tracker()
+    states: dict[str, str] = {}
+    todo = dict(panes)
+    for attempt in range(reads):
+        for pane_id, agent_type in list(todo.items()):
+            read_state(server, pane_id, agent_type, tracker)
+            if tracker.confirmed.get(pane_id) == tracker.raw.get(pane_id):
+                states[pane_id] = tracker.confirmed[pane_id]
+                del todo[pane_id]
+        if not todo:
+            break
+        if attempt + 1 < reads:
+            sleep(interval)
+    states.update({pane_id: "unknown" for pane_id in todo})
+    return states

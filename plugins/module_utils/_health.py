@@ -11,8 +11,9 @@ EXPECTED_SECTIONS = ("task-queue", "completion-log", "llm-status", "messages")
 
 
 def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = None, log_dir: str = "",
-           now: float | None = None) -> dict:
-    """Every agent's pane and board state, the proxy, the board; ``problems`` names all that is wrong."""
+           now: float | None = None, dispatcher: dict | None = None) -> dict:
+    """Every agent's pane, screen state and board state, the proxy, the dispatcher, the board;
+    ``problems`` names all that is wrong."""
     now = time.time() if now is None else now
     problems: list[str] = []
     panes = {p["name"]: p for p in session.get("panes", []) if p.get("name")}
@@ -30,9 +31,15 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
         if session.get("exists") and status != "alive":
             detail = " (exit status %s)" % pane.get("dead_status") if pane and pane.get("dead_status") is not None else ""
             problems.append("agent %s: pane %s%s" % (agent["name"], status, detail))
+        screen = pane.get("state") if pane else None
+        if status == "alive" and screen == "dead":
+            problems.append("agent %s: its CLI exited and left a shell in the pane; run the start playbook" % agent["name"])
+        elif status == "alive" and screen == "waiting":
+            problems.append("agent %s: waiting for a person (a login, trust or permission dialog); attach and answer it"
+                            % agent["name"])
         activity = pane.get("activity") if pane else None
         rows.append({
-            "agent": agent["name"], "role": agent["role"], "pane": status,
+            "agent": agent["name"], "role": agent["role"], "pane": status, "state": screen,
             "command": pane.get("current_command") if status == "alive" else None,
             "board_state": state.get("state"), "task": state.get("task"),
             "idle_seconds": int(now - activity) if activity else None,
@@ -45,6 +52,11 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
             problems.append("proxy: not running: run the start playbook")
         elif not proxy.get("healthy"):
             problems.append("proxy: unhealthy: %s" % proxy.get("probe"))
+    dispatcher_row = None
+    if dispatcher is not None:
+        dispatcher_row = {"running": dispatcher.get("running"), "pid": dispatcher.get("pid")}
+        if not dispatcher.get("running"):
+            problems.append("dispatcher: not running, agents are not told about new tasks: run the start playbook")
     if not board.get("exists", True):
         problems.append("board: %s does not exist: run the start playbook" % board.get("path", "the board"))
     else:
@@ -58,6 +70,7 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
         "problems": problems,
         "agents": rows,
         "proxy": proxy_row,
+        "dispatcher": dispatcher_row,
         "board": {"sections": board.get("sections", []), "tasks_by_status": board.get("tasks_by_status", {}),
                   "stale_tasks": board.get("stale_tasks", [])},
         "log_dir": log_dir,
@@ -67,9 +80,10 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
 def render(data: dict) -> str:
     """The report as a person reads it at a glance."""
     lines = ["team: %s" % ("healthy" if data["healthy"] else "UNHEALTHY"), ""]
-    header = ("agent", "role", "pane", "command", "board", "task", "idle")
+    header = ("agent", "role", "pane", "state", "command", "board", "task", "idle")
     table = [header] + [
-        (r["agent"], r["role"], r["pane"], r["command"] or "-", r["board_state"] or "-", r["task"] or "-",
+        (r["agent"], r["role"], r["pane"], r.get("state") or "-", r["command"] or "-", r["board_state"] or "-",
+         r["task"] or "-",
          "%ss" % r["idle_seconds"] if r["idle_seconds"] is not None else "-")
         for r in data["agents"]
     ]
@@ -83,6 +97,9 @@ def render(data: dict) -> str:
     else:
         lines.append("proxy: %s, pid %s, %s" % ("running" if proxy["running"] else "stopped", proxy["pid"] or "-",
                                                 proxy["probe"] or "no probe"))
+    dispatcher = data.get("dispatcher")
+    if dispatcher is not None:
+        lines.append("dispatcher: %s" % ("running, pid %s" % dispatcher["pid"] if dispatcher["running"] else "stopped"))
     counts = ", ".join("%s %d" % (s, len(ids)) for s, ids in sorted(data["board"]["tasks_by_status"].items()))
     lines.append("board: sections %s; tasks %s" % (", ".join(data["board"]["sections"]) or "none", counts or "none"))
     lines.append("logs: %s" % data["log_dir"])

@@ -14,7 +14,8 @@ author:
 description:
   - Turns the facts of M(moana.orchestration.tmux_session_info),
     M(moana.orchestration.board_info) and M(moana.orchestration.background_process_info)
-    into one report, a table a person reads at a glance and the same data for
+    into one report (each agent's pane, its state read from the screen, its board state
+    and task, its idle time; the proxy; the dispatcher; the board), a table a person reads at a glance and the same data for
     machines, with every problem named. Only computes; the role fails the play when
     RV(healthy) is false.
 extends_documentation_fragment:
@@ -46,6 +47,11 @@ options:
       - The team's log directory, shown in the report.
     type: str
     default: ""
+  dispatcher:
+    description:
+      - The result of M(moana.orchestration.background_process_info) for the dispatcher, when
+        the team runs one; not running is a problem.
+    type: dict
 attributes:
   platform:
     platforms: posix
@@ -96,11 +102,13 @@ def main():
             "board": {"type": "dict", "required": True},
             "proxy": {"type": "dict"},
             "log_dir": {"type": "str", "default": ""},
+            "dispatcher": {"type": "dict"},
         },
         supports_check_mode=True,
     )
     params = module.params
-    data = _health.report(params["agents"], params["session"], params["board"], params["proxy"], params["log_dir"])
+    data = _health.report(params["agents"], params["session"], params["board"], params["proxy"], params["log_dir"],
+                          dispatcher=params["dispatcher"])
     module.exit_json(changed=False, healthy=data["healthy"], problems=data["problems"], text=_health.render(data),
                      report=data)
 

@@ -32,6 +32,13 @@ options:
         V(0) returns none.
     type: int
     default: 0
+  agent_types:
+    description:
+      - Pane name to agent type (V(claude), V(codex), V(amp), V(generic), V(simulated)). Each of
+        these panes gets RV(panes[].state), read from its screen and process (the same
+        state twice in a row).
+    type: dict
+    default: {}
 attributes:
   platform:
     platforms: posix
@@ -153,10 +160,17 @@ panes:
       description: The last O(lines) lines of the pane's screen, trailing blank lines dropped.
       type: list
       elements: str
+    state:
+      description: >-
+        For panes in O(agent_types): C(starting), C(idle) (at its prompt), C(busy), C(waiting)
+        (a login, trust or permission dialog that needs a person), C(dead) (pane dead, or the
+        CLI exited to a shell) or C(unknown).
+      type: str
       returned: when O(lines) > 0
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.moana.orchestration.plugins.module_utils._agents import PATTERNS, observe_many
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     HAS_LIBTMUX,
     LIBTMUX_IMPORT_ERROR,
@@ -174,6 +188,7 @@ def main():
         argument_spec={
             "name": {"type": "str", "required": True},
             "lines": {"type": "int", "default": 0},
+            "agent_types": {"type": "dict", "default": {}},
             **SOCKET_OPTIONS,
         },
         supports_check_mode=True,
@@ -186,6 +201,15 @@ def main():
     try:
         server = open_server(module.params["socket_name"], module.params["socket_path"], creating=False)
         facts = session_facts(read_session(server, module.params["name"]))
+        bad = sorted("%s: %s" % (k, v) for k, v in module.params["agent_types"].items() if v not in PATTERNS)
+        if bad:
+            module.fail_json(msg="agent_types: unknown type(s) %s; use one of %s" % (", ".join(bad), ", ".join(PATTERNS)))
+        typed = {p["pane_id"]: module.params["agent_types"][p["name"]] for p in facts["panes"]
+                 if p["name"] in module.params["agent_types"]}
+        states = observe_many(server, typed) if typed else {}
+        for pane in facts["panes"]:
+            if pane["pane_id"] in states:
+                pane["state"] = states[pane["pane_id"]]
         if module.params["lines"]:
             for pane in facts["panes"]:
                 pane["screen"] = capture(server, pane["pane_id"], module.params["lines"])

@@ -89,3 +89,25 @@ def test_the_installed_launcher_is_the_checkout_launcher():
     from ansible_collections.moana.orchestration.plugins.module_utils import _orchestra
 
     assert (Path(__file__).resolve().parents[4] / "scripts" / "orchestra").read_text() == _orchestra.LAUNCHER
+
+
+def test_amp_gets_its_prompt_typed_and_the_dispatcher_knows_names_not_values():
+    team = [dict(agent, auto_restart=True) if agent["name"] == "amp" else agent for agent in SEED]
+    team[0] = dict(team[0], environment={"ANTHROPIC_API_KEY": "sk-secret"})
+    agents, routing = T.validate(team)
+    assert [a["name"] for a in agents if a["typed_prompt"]] == ["amp"]
+    assert T.typed_prompts(agents, "/h") == [{"pane": "amp", "agent_type": "amp", "src": "/h/prompts/amp.md",
+                                              "submit_delay": 0.3}]
+    config = T.dispatcher_config(agents, routing, "moana-orchestration", "/p/CLAUDE.md", "/h", proxy_url="http://127.0.0.1:8080",
+                                 restart={"max": 2})
+    by_name = {a["name"]: a for a in config["agents"]}
+    assert by_name["amp"]["auto_restart"] and not by_name["codex"]["auto_restart"]
+    assert by_name["claude"]["environment_names"] == ["ANTHROPIC_API_KEY", "ORCHESTRA_AGENT", "ORCHESTRA_BOARD",
+                                                      "ORCHESTRA_ROUTING"]
+    assert "sk-secret" not in repr(config)
+    assert config["queue_dir"] == "/h/queue" and config["state_file"] == "/h/dispatch-state.json"
+
+
+def test_auto_restart_is_an_allowed_key_and_must_be_boolean_like():
+    agents, dummy = T.validate([{"name": "o", "role": "orchestrator", "command": "x", "auto_restart": True}])
+    assert agents[0]["auto_restart"] is True
