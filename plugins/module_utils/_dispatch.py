@@ -361,8 +361,10 @@ class Dispatcher:
             self.log("status line not set: %s" % exc)
 
     # -- delivery
-    def deliver(self, name: str, text: str) -> str:
-        """Type one notice into an idle agent; returns the outcome (delivered, queued, failed, absent)."""
+    def deliver(self, name: str, text: str, label: str) -> str:
+        """Type one notice into an idle agent; returns the outcome (delivered, failed, or the agent's state).
+
+        ``label`` names what is sent in the log (the notices' keys, or the queued file)."""
         pane = self.panes.get(name)
         if pane is None or pane["dead"]:
             return "absent" if pane is None else "dead"
@@ -379,8 +381,8 @@ class Dispatcher:
         if result["status"] == "queued":
             self.states[name] = result["state"]
             return result["state"]
-        self.log("%s: %s %r (%s, %d attempt(s), %.2f s)" % (name, result["status"], result["text"][:200],
-                                                            result["method"], result["attempts"], result["waited"]))
+        self.log("%s: %s %s (%s, %d attempt(s), %.2f s): %s" % (
+            name, result["status"], label, result["method"], result["attempts"], result["waited"], result["text"][:300]))
         return result["status"]
 
     def deliver_pending(self) -> bool:
@@ -394,13 +396,15 @@ class Dispatcher:
                 continue
             for path in files:
                 with open(path, encoding="utf-8") as stream:
-                    outcome = self.deliver(name, stream.read())
+                    outcome = self.deliver(name, stream.read(), "queued message %s" % os.path.basename(path))
                 if outcome in ("delivered", "failed"):
                     os.unlink(path)  # failed: typed but not taken; typing it again could double it
                 else:
                     break
             else:
-                outcome = self.deliver(name, notice_text(notices[name])) if notices.get(name) else "delivered"
+                outcome = "delivered"
+                if notices.get(name):
+                    outcome = self.deliver(name, notice_text(notices[name]), "[%s]" % " ".join(k for k, d in notices[name]))
                 if outcome in ("delivered", "failed") and notices.get(name):
                     self.sent |= {key for key, dummy in notices[name]}
                     self.sent = prune(self.sent, self.facts)

@@ -208,8 +208,6 @@ def _quiet_control_echo(fd: int) -> None:
         pass
 
 
-
-
 def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dict[str, str] | None = None,
         poll: float = 0.5, stdin=None, stop_when_done: bool = False, nudge_only: bool = False) -> int:
     """The agent's loop, until /exit (or, with ``stop_when_done``, until its work is done).

@@ -21,6 +21,8 @@ description:
   - Short single-line text is typed as keys; longer or multi-line text is pasted
     from a tmux buffer with bracketed paste, so the CLI takes it as one input.
   - A pane in copy mode is taken out of it first.
+  - Every run sends the message again (it is not idempotent); use a condition, such
+    as the pane being new, to send it once.
   - When the agent is not idle within O(wait_timeout), nothing is typed; with
     O(queue_dir) the message is left there for the team's dispatcher, which types
     it once the agent is idle; without it the task fails.
@@ -119,11 +121,6 @@ attributes:
       - Reads the agent's state and reports what would be done; types nothing.
   diff_mode:
     support: none
-  idempotent:
-    support: none
-    details:
-      - Every run sends the message again; use a condition (such as the pane being
-        new) to send it once.
 seealso:
   - module: moana.orchestration.tmux_session
 """
@@ -194,7 +191,6 @@ results:
       type: str
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _delivery
@@ -213,7 +209,7 @@ def read_text(message: dict) -> str:
         text = message["text"]
     else:
         try:
-            with open(os.path.expanduser(message["src"]), encoding="utf-8") as stream:
+            with open(message["src"], encoding="utf-8") as stream:
                 text = stream.read()
         except OSError as exc:
             raise _delivery.DeliveryError("src %s cannot be read: %s" % (message["src"], exc.strerror)) from None
@@ -228,7 +224,7 @@ MESSAGE_OPTIONS = {
     "text": {"type": "str"},
     "src": {"type": "path"},
     "agent_type": {"type": "str", "default": "generic", "choices": list(_delivery.SUBMIT_KEYS)},
-    "submit_key": {"type": "str"},
+    "submit_key": {"type": "str", "no_log": False},
     "submit_delay": {"type": "float", "default": 0.3},
 }
 
@@ -254,7 +250,7 @@ def main():
             "text": {"type": "str"},
             "src": {"type": "path"},
             "agent_type": {"type": "str", "default": "generic", "choices": list(_delivery.SUBMIT_KEYS)},
-            "submit_key": {"type": "str"},
+            "submit_key": {"type": "str", "no_log": False},
             "submit_delay": {"type": "float", "default": 0.3},
             "wait_timeout": {"type": "float", "default": 30.0},
             "retries": {"type": "int", "default": 3},

@@ -30,6 +30,27 @@ def team(tmux, tmp_path, playbook):
     run("stop")
 
 
+def test_a_thirty_task_plan_completes_on_typed_notices_alone(team, tmp_path):
+    """Simulated agents in nudge-only mode act only on what the dispatcher types into their panes."""
+    run, board = team
+    plan = [{"title": "task %d" % n, "complexity": ("high", "medium", "low")[n % 3]} for n in range(30)]
+    (tmp_path / "plan.json").write_text(json.dumps({"orchestration_simulated_plan": plan}))
+    started = run("start", "-e", "@%s" % (tmp_path / "plan.json"))
+    assert started.returncode == 0, started.stdout
+    assert "--nudge-only" in started.result("Validate the team and plan its windows")["windows"][0]["panes"][1]["command"]
+    wait_for_plan(board, 30, timeout=120)
+    done = {c["id"] for c in B.facts(B.load(str(board)))["completions"]}
+    done |= {e.entry_id for e in B.load_archive(str(board)) if e.heading == "COMPLETED"}
+    assert done == {"TASK-%03d" % n for n in range(1, 31)}
+    logs = tmp_path / "project" / "logs"
+    delivered = [line for line in (logs / "dispatcher.log").read_text().splitlines() if ": delivered [" in line]
+    keys = [key for line in delivered for key in line.split("[", 1)[1].split("]", 1)[0].split()]
+    assert len(keys) == len(set(keys)), "a notice was delivered twice"
+    assert {k.split(">")[1] for k in keys} == {"claude", "amp", "antigravity", "codex"}
+    panes = "".join((logs / ("%s.log" % name)).read_text(errors="replace") for name in ("claude", "amp", "antigravity", "codex"))
+    assert "typed while busy" not in panes
+
+
 def wait_for_plan(board, count=5, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -109,7 +109,7 @@ def test_every_task_of_a_plan_completes_through_typed_notices_only(team_factory)
     facts = team.facts()
     assert facts["tasks"] == [] and len(facts["completions"]) == 12
     delivered = team.delivered()
-    keys = [key for line in delivered for key in line.split("'")[1].split("; ")]
+    keys = [key for line in delivered for key in line.split("[", 1)[1].split("]", 1)[0].split()]
     assert len(keys) == len(set(keys)), "a notice was delivered twice:\n" + "\n".join(delivered)
     assert "typed while busy" not in team.logs()
     # The status line shows the agents and the board's counts (refreshed when the board changes).
