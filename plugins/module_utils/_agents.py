@@ -30,6 +30,8 @@ SHELLS = frozenset(("sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", 
 TAIL = 14
 # A pane whose program started less than this long ago and shows nothing known is starting.
 STARTING_SECONDS = 30.0
+# Where only motion tells work (Amp, generic): the screen must be still this long to read idle.
+QUIET_SECONDS = 1.0
 
 
 class Patterns:
@@ -95,12 +97,13 @@ def _has_box(lines: list[str]) -> bool:
 
 
 def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_shell: bool = False,
-             age: float | None = None, previous: list[str] | None = None) -> str:
+             age: float | None = None, previous: list[str] | None = None, still_for: float | None = None) -> str:
     """The state one screen shows (before the two-reads rule).
 
     ``lines`` is the visible screen; ``previous`` the screen of the read
-    before (for types whose only sign of work is a moving screen); ``age``
-    the seconds since the pane's program started.
+    before and ``still_for`` the seconds it has not changed (for types whose
+    only sign of work is a moving screen); ``age`` the seconds since the
+    pane's program started.
     """
     if dead or exited_to_shell:
         return "dead"
@@ -112,7 +115,7 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     if any(needle in text for needle in patterns.busy):
         return "busy"
     changing = previous is not None and tail(previous) != last
-    if patterns.busy_when_changing and changing:
+    if patterns.busy_when_changing and (changing or (still_for is not None and still_for < QUIET_SECONDS)):
         return "busy"
     if _has_prompt(last, patterns.prompt) or (patterns.box and _has_box(last)):
         return "idle"
@@ -131,23 +134,36 @@ def exited_to_shell(pid: int | None, current_command: str) -> bool:
 
 
 class Tracker:
-    """The two-reads rule across calls: a state is reported once two consecutive reads agree."""
+    """The two-reads rule across calls: a state is reported once two consecutive reads agree.
 
-    def __init__(self):
+    A read older than ``max_age`` seconds does not count as the first of two:
+    the agent may have worked and come back since.
+    """
+
+    def __init__(self, max_age: float = 2.0, clock=time.monotonic):
+        self.max_age, self.clock = max_age, clock
         self.raw: dict[str, str] = {}
+        self.seen_at: dict[str, float] = {}
         self.screens: dict[str, list[str]] = {}
         self.confirmed: dict[str, str] = {}
+        self.stable: dict[str, bool] = {}  # the last read agreed with the one just before
+        self.changed_at: dict[str, float] = {}  # when the screen last moved
 
     def see(self, key: str, raw: str, lines: list[str] | None = None) -> str:
-        if self.raw.get(key) == raw:
+        """Record one read; returns the state reported now (the last one two reads agreed on)."""
+        now = self.clock()
+        previous_at = self.seen_at.get(key)
+        self.stable[key] = self.raw.get(key) == raw and previous_at is not None and now - previous_at <= self.max_age
+        if self.stable[key]:
             self.confirmed[key] = raw
         self.raw[key] = raw
+        self.seen_at[key] = now
         if lines is not None:
             self.screens[key] = lines
         return self.confirmed.get(key, "unknown")
 
     def forget(self, key: str) -> None:
-        for table in (self.raw, self.screens, self.confirmed):
+        for table in (self.raw, self.seen_at, self.screens, self.confirmed, self.stable, self.changed_at):
             table.pop(key, None)
 
 
@@ -157,8 +173,13 @@ def read_state(server, pane_id: str, agent_type: str, tracker: Tracker):
     if screen is None:
         return tracker.see(pane_id, "dead"), None
     current = screen.facts.get("pane_current_command", "")
+    previous = tracker.screens.get(pane_id)
+    now = tracker.clock()
+    if previous is None or tail(previous) != tail(screen.lines):
+        tracker.changed_at[pane_id] = now
     raw = classify(agent_type, screen.lines, screen.dead, exited_to_shell(screen.pid, current),
-                   _process.age(screen.pid) if screen.pid else None, tracker.screens.get(pane_id))
+                   _process.age(screen.pid) if screen.pid else None, previous,
+                   now - tracker.changed_at[pane_id] if previous is not None else None)
     return tracker.see(pane_id, raw, screen.lines), screen
 
 
@@ -173,7 +194,7 @@ def observe(server, pane_id: str, agent_type: str, interval: float = 0.1, reads:
     state, screen = "unknown", None
     for attempt in range(reads):
         state, screen = read_state(server, pane_id, agent_type, tracker)
-        if tracker.confirmed.get(pane_id) == tracker.raw.get(pane_id):
+        if tracker.stable.get(pane_id):
             return state, screen
         if attempt + 1 < reads:
             sleep(interval)
@@ -188,7 +209,7 @@ def observe_many(server, panes: dict[str, str], interval: float = 0.1, reads: in
     for attempt in range(reads):
         for pane_id, agent_type in list(todo.items()):
             read_state(server, pane_id, agent_type, tracker)
-            if tracker.confirmed.get(pane_id) == tracker.raw.get(pane_id):
+            if tracker.stable.get(pane_id):
                 states[pane_id] = tracker.confirmed[pane_id]
                 del todo[pane_id]
         if not todo:

@@ -108,7 +108,7 @@ def _input_mark(screen) -> tuple:
     return (screen.facts.get("cursor_y"), screen.cursor_line) if screen else (None, "")
 
 
-def wait_for_idle(server, pane_id: str, agent_type: str, timeout: float, tracker=None, poll: float = 0.1,
+def wait_for_idle(server, pane_id: str, agent_type: str, timeout: float, tracker=None, poll: float = 0.05,
                   sleep=time.sleep, clock=time.monotonic):
     """Wait up to ``timeout`` for the agent to be idle; returns (state, screen) as last seen."""
     tracker = tracker or _agents.Tracker()

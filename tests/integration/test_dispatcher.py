@@ -78,7 +78,7 @@ class Team:
         return B.facts(B.load(str(self.board)))
 
     def delivered(self) -> list[str]:
-        return [line for line in (self.dir / "dispatch.log").read_text().splitlines() if ": delivered " in line]
+        return [line for line in (self.dir / "dispatch.log").read_text().splitlines() if ": delivered [" in line]
 
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in (self.dir / "logs").glob("*.log"))

@@ -87,6 +87,16 @@ def test_a_state_is_reported_once_two_reads_agree():
     assert tracker.see("%1", "busy") == "unknown"
 
 
+def test_a_stale_read_is_not_the_first_of_two():
+    now = [0.0]
+    tracker = A.Tracker(max_age=2.0, clock=lambda: now[0])
+    tracker.see("%1", "idle")
+    now[0] = 5.0
+    assert tracker.see("%1", "idle") == "unknown" and not tracker.stable["%1"]
+    now[0] = 5.1
+    assert tracker.see("%1", "idle") == "idle" and tracker.stable["%1"]
+
+
 def test_a_simulated_agent_is_idle_only_with_its_prompt_on_the_last_line():
     assert A.classify("simulated", ["❯ [orchestra] TASK-001 is assigned to you", "[12:00:00] amp: assigned"], age=99) == "unknown"
 
@@ -94,3 +104,10 @@ def test_a_simulated_agent_is_idle_only_with_its_prompt_on_the_last_line():
 def test_a_simulated_agent_back_at_its_prompt_is_idle_whatever_it_printed_before():
     screen = ["[12:00:00] codex: working on TASK-004: x", "[12:00:01] codex: completed TASK-004", "❯"]
     assert A.classify("simulated", screen) == "idle"
+
+
+def test_where_only_motion_tells_work_a_screen_must_be_still_a_while_to_read_idle():
+    screen = ["$ run", "output 1"]
+    assert A.classify("generic", screen, previous=screen, still_for=0.2) == "busy"
+    assert A.classify("generic", screen, previous=screen, still_for=A.QUIET_SECONDS) == "idle"
+    assert A.classify("claude", ["❯"], previous=["x"], still_for=0.0) == "idle"  # claude says when it is busy
