@@ -167,9 +167,11 @@ class Tracker:
             table.pop(key, None)
 
 
-def read_state(server, pane_id: str, agent_type: str, tracker: Tracker):
-    """Read the pane once, feed the tracker; returns (reported state, screen or None)."""
-    screen = _tmux.read_screen(server, pane_id)
+def read_state(server, pane_id: str, agent_type: str, tracker: Tracker, screen=False):
+    """Read the pane once (or take ``screen`` already read), feed the tracker; returns (reported state,
+    screen or None)."""
+    if screen is False:
+        screen = _tmux.read_screen(server, pane_id)
     if screen is None:
         return tracker.see(pane_id, "dead"), None
     current = screen.facts.get("pane_current_command", "")
@@ -207,8 +209,9 @@ def observe_many(server, panes: dict[str, str], interval: float = 0.1, reads: in
     states: dict[str, str] = {}
     todo = dict(panes)
     for attempt in range(reads):
+        screens = _tmux.read_screens(server, list(todo))
         for pane_id, agent_type in list(todo.items()):
-            read_state(server, pane_id, agent_type, tracker)
+            read_state(server, pane_id, agent_type, tracker, screens.get(pane_id))
             if tracker.stable.get(pane_id):
                 states[pane_id] = tracker.confirmed[pane_id]
                 del todo[pane_id]

@@ -193,7 +193,8 @@ class Dispatcher:
         self.facts: dict | None = None
         self.panes: dict[str, dict] = {}
         self.states: dict[str, str] = {}
-        self.environments: dict[str, dict[str, str]] = {}
+        # Per agent: (pane id, pid) it was read from, and its variables' values. Memory only.
+        self.environments: dict[str, tuple] = {}
         self.died: dict[str, float] = {}
         self.gave_up: set[str] = set()
         self.shown_status = None
@@ -264,13 +265,14 @@ class Dispatcher:
         for pane in state.panes() if state else ():
             if pane.name in self.agents:
                 self.panes[pane.name] = {"id": pane.pane_id, "dead": pane.dead, "pid": pane.pid}
+        screens = _tmux.read_screens(self.server, [p["id"] for p in self.panes.values()]) if self.panes else {}
         for name in self.agents:
             pane = self.panes.get(name)
             if pane is None:
                 self.states[name] = "absent"
                 continue
             self.states[name] = _agents.read_state(self.server, pane["id"], self.agents[name].get("type", "generic"),
-                                                   self.tracker)[0]
+                                                   self.tracker, screens.get(pane["id"]))[0]
             self.remember_environment(name, pane)
         self.restart_dead()
         self.show_status()
@@ -280,17 +282,15 @@ class Dispatcher:
         names = self.agents[name].get("environment_names") or []
         if pane["dead"] or not pane["pid"] or not names:
             return
-        key = "%s:%s" % (pane["id"], pane["pid"])
-        if self.environments.get(name, {}).get("\0key") == key:
+        process = (pane["id"], pane["pid"])
+        if self.environments.get(name, (None,))[0] == process:
             return
         try:
             with open("/proc/%d/environ" % pane["pid"], "rb") as stream:
                 pairs = [item.decode("utf-8", "replace").partition("=") for item in stream.read().split(b"\0") if item]
         except OSError:
             return
-        values = {k: v for k, dummy, v in pairs if k in names}
-        values["\0key"] = key
-        self.environments[name] = values
+        self.environments[name] = (process, {k: v for k, dummy, v in pairs if k in names})
 
     def restart_dead(self) -> None:
         now = self.clock()
@@ -310,8 +310,7 @@ class Dispatcher:
                 self.tell_board(name, "BLOCKED", "%s died %d times within %.0f s: not restarted again; fix it, then run "
                                 "the start playbook" % (name, self.policy.max, self.policy.window))
                 continue
-            env = dict(self.environments.get(name, {}))
-            env.pop("\0key", None)
+            env = self.environments.get(name, (None, {}))[1]
             missing = [n for n in agent.get("environment_names") or [] if n not in env]
             if missing:
                 self.gave_up.add(name)

@@ -610,6 +610,31 @@ def read_screen(server, pane_id: str) -> Screen | None:
     return Screen(facts, proc.stdout[1:])
 
 
+def read_screens(server, pane_ids: list[str]) -> dict[str, Screen]:
+    """Several panes' facts and screens in one tmux call (panes gone are left out)."""
+    commands = []
+    for pane_id in pane_ids:
+        commands += [["display-message", "-p", "-t", pane_id, SCREEN_FORMAT], ["capture-pane", "-p", "-t", pane_id]]
+    screens: dict[str, Screen] = {}
+    for batch in batches(commands):
+        proc = server.cmd(*chain(batch))
+        if proc.stderr:  # a pane went away: read the rest one by one
+            for pane_id in [c[3] for c in batch if c[0] == "display-message"]:
+                screen = read_screen(server, pane_id)
+                if screen is not None:
+                    screens[pane_id] = screen
+            continue
+        current = None
+        for line in proc.stdout:
+            if _SEP in line:
+                facts = dict(zip(SCREEN_FIELDS, line.split(_SEP, len(SCREEN_FIELDS) - 1)))
+                current = Screen(facts, [])
+                screens[facts["pane_id"]] = current
+            elif current is not None:
+                current.lines.append(line)
+    return screens
+
+
 def find_pane(server, session: str, name: str) -> str | None:
     """The id of the pane named ``name`` (its @moana_pane) in the session, or None."""
     state = read_session(server, session)

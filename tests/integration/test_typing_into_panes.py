@@ -139,3 +139,17 @@ def test_dead_pane_reads_dead_and_a_shell_left_behind_reads_dead(tmux, tmp_path)
     states = [A.observe(client, pane, "claude")[0] for pane in panes]
     assert states[1:] == ["dead", "dead"]
     assert states[0] == "starting"  # sleep shows nothing a claude screen would, and is young
+
+
+def test_several_screens_read_in_one_call_match_one_by_one_reads(tmux):
+    tmux("new-session", "-d", "-s", "s", "-x", "60", "-y", "8", "printf 'one\\ntwo'; sleep 30")
+    tmux("split-window", "-t", "=s:", "printf 'three'; sleep 30")
+    client = T.Client(socket_name=tmux.socket_name)
+    panes = tmux("list-panes", "-t", "=s:", "-F", "#{pane_id}").split()
+    time.sleep(0.3)
+    together = T.read_screens(client, panes + ["%999"])
+    assert sorted(together) == sorted(panes)
+    for pane_id in panes:
+        alone = T.read_screen(client, pane_id)
+        assert together[pane_id].lines == alone.lines and together[pane_id].facts == alone.facts
+    assert together[panes[0]].lines[:2] == ["one", "two"]
