@@ -118,7 +118,8 @@ attributes:
   check_mode:
     support: full
     details:
-      - Reads the agent's state and reports what would be done; types nothing.
+      - Reads the agent's state (waiting at most 2 seconds for it to be idle) and reports
+        what would be done; types nothing.
   diff_mode:
     support: none
 seealso:
@@ -193,7 +194,7 @@ results:
 
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _delivery
+from ansible_collections.moana.orchestration.plugins.module_utils import _delivery
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     HAS_LIBTMUX,
     LIBTMUX_IMPORT_ERROR,
@@ -280,7 +281,9 @@ def main():
         if module.check_mode:
             results = []
             for message in messages:
-                state = _agents.observe(server, message["pane_id"], message["agent_type"])[0]
+                # A short look: programs read idle only after a moment of stillness.
+                state = _delivery.wait_for_idle(server, message["pane_id"], message["agent_type"],
+                                                min(params["wait_timeout"], 2.0))[0]
                 results.append({"pane": message.get("pane") or message["target"], "pane_id": message["pane_id"],
                                 "status": "would_deliver" if state == "idle" else "would_queue", "state": state,
                                 "method": "keys" if _delivery.as_keys(_delivery.sanitise(message["text"])) else "paste",

@@ -153,3 +153,30 @@ def test_several_screens_read_in_one_call_match_one_by_one_reads(tmux):
         alone = T.read_screen(client, pane_id)
         assert together[pane_id].lines == alone.lines and together[pane_id].facts == alone.facts
     assert together[panes[0]].lines[:2] == ["one", "two"]
+
+
+def test_tmux_send_through_a_playbook_delivers_queues_and_checks(reader, tmux, playbook, tmp_path):
+    client, pane_id, out, busy = reader
+    tmux("set-option", "-p", "-t", pane_id, "@moana_pane", "helper")
+    queue = tmp_path / "queue"
+
+    def send(extra: dict, *args):
+        task = dict({"session": "agent", "socket_name": tmux.socket_name, "submit_delay": 0.05}, **extra)
+        return playbook([{"hosts": "localhost", "gather_facts": False,
+                          "tasks": [{"name": "send", "moana.orchestration.tmux_send": task}]}], *args)
+
+    checked = send({"pane": "helper", "text": "not yet"}, "--check")
+    assert checked.returncode == 0 and checked.result("send")["status"] == "would_deliver"
+    sent = send({"messages": [{"pane": "helper", "text": "from ansible; $(x)", "submit_delay": 0.05}]})
+    assert sent.returncode == 0, sent.stdout
+    assert sent.result("send")["results"][0]["status"] == "delivered"
+    assert [r["text"] for r in received(out)] == ["from ansible; $(x)"]  # the check run typed nothing
+
+    busy.write_text("")
+    queued = send({"pane": "helper", "text": "later", "wait_timeout": 1, "queue_dir": str(queue)})
+    assert queued.returncode == 0 and queued.result("send")["status"] == "queued"
+    assert [p.read_text() for p in sorted((queue / "helper").iterdir())] == ["later"]
+    refused = send({"pane": "helper", "text": "later", "wait_timeout": 1})
+    assert refused.returncode != 0 and "not idle" in refused.result("send")["msg"]
+    missing = send({"pane": "nobody", "text": "x"})
+    assert missing.returncode != 0 and "no pane 'nobody' in session 'agent'" in missing.result("send")["msg"]
