@@ -203,7 +203,7 @@ def observe(server, pane_id: str, agent_type: str, interval: float = 0.1, reads:
     return "unknown", screen
 
 
-def observe_many(server, panes: dict[str, str], interval: float = 0.1, reads: int = 4, sleep=time.sleep) -> dict[str, str]:
+def observe_many(server, panes: dict[str, str], interval: float = 0.05, reads: int = 4, sleep=time.sleep) -> dict[str, str]:
     """States of several panes ({pane id: agent type}), read in rounds so the two-reads rule costs one pause."""
     tracker = Tracker()
     states: dict[str, str] = {}

@@ -1,11 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, Moana Orchestration maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One health report for the team, from the facts the info modules gather. Pure logic, stdlib only."""
+"""One health report for the team.
+
+``report`` and ``render`` are pure: facts in, the report and its table out.
+``gather`` reads those facts (the session and each agent's screen state, the
+board, the proxy, the dispatcher) through the same core functions the info
+modules use, so the health playbook needs one module call, not one per source.
+"""
 
 from __future__ import annotations
 
+import os
 import time
+
+from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board, _process, _tmux
 
 EXPECTED_SECTIONS = ("task-queue", "completion-log", "llm-status", "messages")
 
@@ -108,3 +117,27 @@ def render(data: dict) -> str:
         lines.append("problems:")
         lines.extend("  - " + problem for problem in data["problems"])
     return "\n".join(lines)
+
+
+def gather(agents: list[dict], session_name: str, board_path: str, socket_name: str | None = None,
+           socket_path: str | None = None, stale_minutes: float | None = None, proxy: dict | None = None,
+           dispatcher: dict | None = None) -> dict:
+    """The facts ``report`` needs, read now. ``proxy`` and ``dispatcher``: {name, pidfile, readiness}."""
+    server = _tmux.open_server(socket_name, socket_path, creating=False)
+    session = _tmux.session_facts(_tmux.read_session(server, session_name))
+    types = {a["name"]: a.get("type") or "generic" for a in agents}
+    typed = {p["pane_id"]: types[p["name"]] for p in session["panes"] if p["name"] in types}
+    states = _agents.observe_many(server, typed) if typed else {}
+    for pane in session["panes"]:
+        if pane["pane_id"] in states:
+            pane["state"] = states[pane["pane_id"]]
+    if os.path.exists(board_path):
+        board = dict(_board.facts(_board.load(board_path), stale_minutes), exists=True, path=board_path)
+    else:
+        board = {"exists": False, "path": board_path}
+    facts = {"session": session, "board": board, "proxy": None, "dispatcher": None}
+    for key, spec in (("proxy", proxy), ("dispatcher", dispatcher)):
+        if spec:
+            facts[key] = _process.health(_process.Spec(spec["name"], ["true"], pidfile=spec.get("pidfile"),
+                                                       readiness=spec.get("readiness")))
+    return facts

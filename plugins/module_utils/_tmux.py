@@ -12,6 +12,7 @@ measured 8x (4 panes) to 14x (32 panes) slower (bench/tmux_layout.py).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import subprocess
@@ -23,16 +24,12 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
     import _layout  # type: ignore[no-redef]
     import _process  # type: ignore[no-redef]
 
-try:
-    import libtmux
-    from libtmux.common import has_gte_version
-    from libtmux.exc import TmuxCommandNotFound
-
-    HAS_LIBTMUX = True
-    LIBTMUX_IMPORT_ERROR = None
-except ImportError as exc:  # reported by the modules with missing_required_lib
-    HAS_LIBTMUX = False
-    LIBTMUX_IMPORT_ERROR = exc
+# libtmux is imported when a server is opened: its import costs about 60 ms,
+# which modules that never open one (orchestra_home reads this file's source)
+# should not pay. A missing libtmux is reported by the modules with
+# missing_required_lib.
+HAS_LIBTMUX = importlib.util.find_spec("libtmux") is not None
+LIBTMUX_IMPORT_ERROR = None if HAS_LIBTMUX else ImportError("No module named 'libtmux'")
 
 # Every process started in a session inherits this variable (set with
 # new-session -e), so processes a pane left behind are found after the session
@@ -99,6 +96,10 @@ def open_server(socket_name: str | None = None, socket_path: str | None = None, 
         parent = os.path.dirname(os.path.abspath(socket_path))
         if not os.path.isdir(parent):
             raise TmuxError("socket_path: directory %s does not exist; create it first or pick another socket path" % parent)
+    import libtmux
+    from libtmux.common import has_gte_version
+    from libtmux.exc import TmuxCommandNotFound
+
     try:
         if not has_gte_version(MIN_TMUX):
             raise TmuxError("tmux %s or newer is needed on the target" % MIN_TMUX)

@@ -19,6 +19,9 @@ description:
     one module call whatever the size of the team.
   - Only files whose content or mode differ are written, atomically; directories are
     private to the user (0700), files 0600 (the command 0700).
+  - With O(board), also makes sure the team's board exists with its managed sections
+    (as M(moana.orchestration.board) with C(create=true)): one call lays out everything
+    the team needs on disk. A malformed board fails the task and is not rewritten.
   - Needs nothing on the target beyond Python.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -45,6 +48,11 @@ options:
     type: list
     elements: path
     default: []
+  board:
+    description:
+      - The team's board; created when missing, its missing managed sections added
+        (the rest of the file is kept byte for byte).
+    type: path
 attributes:
   platform:
     platforms: posix
@@ -73,6 +81,11 @@ bin:
   type: str
 written:
   description: Relative paths of the files written (or, in check mode, to be written).
+  returned: always
+  type: list
+  elements: str
+board_sections:
+  description: Managed sections added to O(board) (all four when it was created).
   returned: always
   type: list
   elements: str
@@ -131,6 +144,7 @@ def main():
             "files": {"type": "dict", "default": {}},
             "python": {"type": "str", "default": "python3"},
             "directories": {"type": "list", "elements": "path", "default": []},
+            "board": {"type": "path"},
         },
         supports_check_mode=True,
     )
@@ -152,8 +166,14 @@ def main():
             rc, out, err = module.run_command([module.params["python"], "-m", "compileall", "-q", os.path.join(home, "lib")])
             if rc != 0:
                 module.fail_json(msg="could not byte-compile %s/lib with %s: %s" % (home, module.params["python"], err or out))
-    module.exit_json(changed=bool(todo or missing), path=home, bin=os.path.join(home, "bin"), written=sorted(todo),
-                     created_directories=missing)
+    sections = []
+    if module.params["board"]:
+        try:
+            sections = _board.ensure_board(module.params["board"], create=True, check_mode=module.check_mode).result
+        except _board.BoardError as exc:
+            module.fail_json(msg=str(exc))
+    module.exit_json(changed=bool(todo or missing or sections), path=home, bin=os.path.join(home, "bin"),
+                     written=sorted(todo), created_directories=missing, board_sections=sections)
 
 
 if __name__ == "__main__":

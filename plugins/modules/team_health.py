@@ -12,62 +12,79 @@ version_added: 0.1.0
 author:
   - Moana Orchestration maintainers (@moana)
 description:
-  - Turns the facts of M(moana.orchestration.tmux_session_info),
-    M(moana.orchestration.board_info) and M(moana.orchestration.background_process_info)
-    into one report (each agent's pane, its state read from the screen, its board state
-    and task, its idle time; the proxy; the dispatcher; the board), a table a person reads at a glance and the same data for
-    machines, with every problem named. Only computes; the role fails the play when
-    RV(healthy) is false.
+  - Reads, in one call, everything the team's health depends on (the tmux session
+    and each agent's pane, the agent's state read from its screen, the board, the
+    proxy and the dispatcher, through the same code as
+    M(moana.orchestration.tmux_session_info), M(moana.orchestration.board_info) and
+    M(moana.orchestration.background_process_info)) and turns it into one report:
+    a table a person reads at a glance and the same data for machines, with every
+    problem named.
+  - Only reads; the role fails the play when RV(healthy) is false.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - moana.orchestration.tmux_socket
 options:
   agents:
     description:
-      - The team's agents, as M(moana.orchestration.team) returns them.
+      - The team's agents, as M(moana.orchestration.team) returns them (name, role, type).
     type: list
     elements: dict
     required: true
   session:
     description:
-      - The result of M(moana.orchestration.tmux_session_info) for the team's session.
-    type: dict
+      - Name of the team's tmux session.
+    type: str
     required: true
   board:
     description:
-      - The result of M(moana.orchestration.board_info) for the team's board.
-    type: dict
+      - Path of the team's board.
+    type: path
     required: true
+  stale_minutes:
+    description:
+      - Tasks in progress for longer than this many minutes are a problem. Omit to never flag them.
+    type: float
   proxy:
     description:
-      - The result of M(moana.orchestration.background_process_info) for the proxy, when
-        the team uses it.
+      - The proxy, when the team uses it, as C(name), C(pidfile) and C(readiness) (see
+        M(moana.orchestration.background_process)). Not running or unhealthy is a problem.
+    type: dict
+  dispatcher:
+    description:
+      - The dispatcher, when the team runs one, as C(name) and C(pidfile). Not running is a problem.
     type: dict
   log_dir:
     description:
       - The team's log directory, shown in the report.
     type: str
     default: ""
-  dispatcher:
-    description:
-      - The result of M(moana.orchestration.background_process_info) for the dispatcher, when
-        the team runs one; not running is a problem.
-    type: dict
 attributes:
   platform:
     platforms: posix
   check_mode:
     support: full
+    details:
+      - The module only reads.
   diff_mode:
     support: none
 """
 
 EXAMPLES = r"""
-- name: Build the report
+- name: Check the team
   moana.orchestration.team_health:
     agents: "{{ orchestration_plan.agents }}"
-    session: "{{ session_facts }}"
-    board: "{{ board_facts }}"
+    session: moana-orchestration
+    board: /home/julien/project/CLAUDE.md
+    stale_minutes: 60
+    proxy:
+      name: antigravity-proxy
+      readiness: {url: "http://127.0.0.1:8080/health", json_path: counts.available, json_op: gt, json_value: 0}
+    dispatcher: {name: orchestra-dispatcher, pidfile: /home/julien/.local/share/moana-orchestration/dispatcher.pid}
   register: health
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "{{ health.text.split('\n') }}"
 """
 
 RETURN = r"""
@@ -90,25 +107,35 @@ report:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.moana.orchestration.plugins.module_utils import _health
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.moana.orchestration.plugins.module_utils import _board, _health, _process, _tmux
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
             "agents": {"type": "list", "elements": "dict", "required": True},
-            "session": {"type": "dict", "required": True},
-            "board": {"type": "dict", "required": True},
+            "session": {"type": "str", "required": True},
+            "board": {"type": "path", "required": True},
+            "stale_minutes": {"type": "float"},
             "proxy": {"type": "dict"},
-            "log_dir": {"type": "str", "default": ""},
             "dispatcher": {"type": "dict"},
+            "log_dir": {"type": "str", "default": ""},
+            **_tmux.SOCKET_OPTIONS,
         },
+        mutually_exclusive=[("socket_name", "socket_path")],
         supports_check_mode=True,
     )
     params = module.params
-    data = _health.report(params["agents"], params["session"], params["board"], params["proxy"], params["log_dir"],
-                          dispatcher=params["dispatcher"])
+    if not _tmux.HAS_LIBTMUX:
+        module.fail_json(msg=missing_required_lib("libtmux"), exception=str(_tmux.LIBTMUX_IMPORT_ERROR))
+    try:
+        facts = _health.gather(params["agents"], params["session"], params["board"], params["socket_name"],
+                               params["socket_path"], params["stale_minutes"], params["proxy"], params["dispatcher"])
+    except (_tmux.TmuxError, _board.BoardError, _process.ProcessError) as exc:
+        module.fail_json(msg=str(exc))
+    data = _health.report(params["agents"], facts["session"], facts["board"], facts["proxy"], params["log_dir"],
+                          dispatcher=facts["dispatcher"])
     module.exit_json(changed=False, healthy=data["healthy"], problems=data["problems"], text=_health.render(data),
                      report=data)
 
