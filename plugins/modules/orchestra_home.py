@@ -20,8 +20,8 @@ description:
   - Only files whose content or mode differ are written, atomically; directories are
     private to the user (0700), files 0600 (the command 0700).
   - With O(board), also makes sure the team's board exists with its managed sections
-    (as M(moana.orchestration.board) with C(create=true)): one call lays out everything
-    the team needs on disk. A malformed board fails the task and is not rewritten.
+    (as M(moana.orchestration.board) with C(create=true)), so that one call lays out
+    everything the team needs on disk. A malformed board fails the task and is not rewritten.
   - Needs nothing on the target beyond Python.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes

@@ -16,7 +16,7 @@ description:
     and each agent's pane, the agent's state read from its screen, the board, the
     proxy and the dispatcher, through the same code as
     M(moana.orchestration.tmux_session_info), M(moana.orchestration.board_info) and
-    M(moana.orchestration.background_process_info)) and turns it into one report:
+    M(moana.orchestration.background_process_info)) and turns it into one report,
     a table a person reads at a glance and the same data for machines, with every
     problem named.
   - Only reads; the role fails the play when RV(healthy) is false.
