@@ -317,11 +317,8 @@ class Dispatcher:
                 self.tell_board(name, "BLOCKED", "%s died and cannot be restarted here: the values of %s were never "
                                 "seen while it ran; run the start playbook" % (name, ", ".join(missing)))
                 continue
-            args = ["respawn-pane", "-k", "-t", pane["id"]]
-            for key, value in env.items():
-                args += ["-e", "%s=%s" % (key, value)]
             try:
-                _tmux.run(self.server, *_tmux.chain([args]))
+                _tmux.respawn(self.server, pane["id"], env)
             except _tmux.TmuxError as exc:
                 self.log("%s: restart failed: %s" % (name, exc))
                 continue
@@ -351,10 +348,8 @@ class Dispatcher:
         line = status_line({n: s for n, s in self.states.items() if s != "absent"}, self.facts)
         if line == self.shown_status:
             return
-        target = "=%s:" % self.config["session"]
         try:
-            _tmux.run(self.server, *_tmux.chain([["set-option", "-t", target, "status-right-length", "200"],
-                                                 ["set-option", "-t", target, "status-right", line]]))
+            _tmux.set_status_right(self.server, self.config["session"], line)
             self.shown_status = line
         except _tmux.TmuxError as exc:
             self.log("status line not set: %s" % exc)

@@ -663,3 +663,18 @@ def send_key(server, pane_id: str, key: str) -> None:
 def leave_mode(server, pane_id: str) -> None:
     """Leave copy mode (or any mode), so typed keys reach the program again."""
     run(server, "send-keys", "-X", "-t", pane_id, "cancel")
+
+
+def respawn(server, pane_id: str, environment: dict[str, str]) -> None:
+    """Start a pane's own command again (kept by tmux) with these variables."""
+    argv = ["respawn-pane", "-k", "-t", pane_id]
+    for key, value in environment.items():
+        argv += ["-e", "%s=%s" % (key, value)]
+    run(server, *chain([argv]))
+
+
+def set_status_right(server, session: str, text: str, length: int = 200) -> None:
+    """Show ``text`` (a tmux format: '#' doubled) on the right of the session's status line."""
+    target = "=%s:" % session
+    run(server, *chain([["set-option", "-t", target, "status-right-length", str(length)],
+                        ["set-option", "-t", target, "status-right", text]]))
