@@ -24,7 +24,6 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
     import _process  # type: ignore[no-redef]
     import _tmux  # type: ignore[no-redef]
 
-STATES = ("starting", "idle", "busy", "waiting", "dead", "unknown")
 SHELLS = frozenset(("sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh"))
 # How many of the last non-blank lines the patterns look at.
 TAIL = 14
@@ -36,16 +35,20 @@ QUIET_SECONDS = 1.0
 
 class Patterns:
     """One agent type's screen patterns: substrings (case-insensitive) that mean waiting or busy, and the
-    start of the line that is its input prompt (idle)."""
+    start of the line that is its input prompt (idle); and how it takes typed input: the key that submits
+    it and the pause between typing and that key."""
 
     def __init__(self, waiting: tuple[str, ...] = (), busy: tuple[str, ...] = (), prompt: tuple[str, ...] = (),
-                 box: bool = False, busy_when_changing: bool = False, prompt_last: bool = False):
+                 box: bool = False, busy_when_changing: bool = False, prompt_last: bool = False,
+                 submit_key: str = "Enter", submit_delay: float = 0.3):
         self.waiting = tuple(w.lower() for w in waiting)
         self.busy = tuple(b.lower() for b in busy)
         self.prompt = prompt
         self.prompt_last = prompt_last  # a line-by-line program: only its last line says what it does
         self.box = box  # idle is an input box drawn with ╭ ... ╰ (Amp)
         self.busy_when_changing = busy_when_changing  # no busy text known: a screen that moves is working
+        # The real TUIs take fast input as a paste: the submit key waits a moment.
+        self.submit_key, self.submit_delay = submit_key, submit_delay
 
 
 PATTERNS = {
@@ -76,9 +79,14 @@ PATTERNS = {
     ),
     # Any other program: at rest is idle, moving is busy.
     "generic": Patterns(busy_when_changing=True),
-    # orchestra simulate: "working on TASK-..." while busy, a "❯" prompt when idle.
-    "simulated": Patterns(busy=("working on",), prompt=("❯",), prompt_last=True),
+    # orchestra simulate: "working on TASK-..." while busy, a "❯" prompt when idle; it reads whole lines.
+    "simulated": Patterns(busy=("working on",), prompt=("❯",), prompt_last=True, submit_delay=0.05),
 }
+
+
+def patterns_of(agent_type: str) -> Patterns:
+    """The agent type's row (unknown types are generic programs)."""
+    return PATTERNS.get(agent_type, PATTERNS["generic"])
 
 
 def tail(lines: list[str], count: int = TAIL) -> list[str]:
@@ -107,7 +115,7 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     """
     if dead or exited_to_shell:
         return "dead"
-    patterns = PATTERNS.get(agent_type, PATTERNS["generic"])
+    patterns = patterns_of(agent_type)
     last = tail(lines, 1 if patterns.prompt_last else TAIL)
     text = "\n".join(last).lower()
     if any(needle in text for needle in patterns.waiting):
@@ -221,3 +229,13 @@ def observe_many(server, panes: dict[str, str], interval: float = 0.05, reads: i
             sleep(interval)
     states.update({pane_id: "unknown" for pane_id in todo})
     return states
+
+
+def add_states(server, panes: list[dict], types: dict[str, str]) -> None:
+    """Give each pane (as ``_tmux.session_facts`` lists them) named in ``types`` (pane name: agent type) its
+    ``state``, read with ``observe_many``."""
+    typed = {p["pane_id"]: types[p["name"]] for p in panes if p["name"] in types}
+    states = observe_many(server, typed) if typed else {}
+    for pane in panes:
+        if pane["pane_id"] in states:
+            pane["state"] = states[pane["pane_id"]]

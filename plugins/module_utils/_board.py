@@ -997,6 +997,13 @@ def facts(board: Board, stale_minutes: float | None = None, at: datetime.datetim
     return result
 
 
+def info(path: str, stale_minutes: float | None = None) -> dict:
+    """``facts`` of the board at ``path`` with ``exists``; a missing board reads as an empty one."""
+    if not os.path.exists(path):
+        return dict(facts(parse("", path)), exists=False)
+    return dict(facts(load(path), stale_minutes), exists=True)
+
+
 # --------------------------------------------------------------------------- files
 
 

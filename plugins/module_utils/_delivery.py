@@ -29,7 +29,6 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
 LITERAL_LIMIT = 200
 # Bytes per set-buffer command (tmux refuses messages over 16 KiB).
 CHUNK_BYTES = 4000
-SUBMIT_KEYS = {"claude": "Enter", "codex": "Enter", "amp": "Enter", "generic": "Enter", "simulated": "Enter"}
 
 
 class DeliveryError(RuntimeError):
@@ -121,9 +120,11 @@ def wait_for_idle(server, pane_id: str, agent_type: str, timeout: float, tracker
 
 
 def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit_key: str | None = None,
-            submit_delay: float = 0.3, wait_timeout: float = 30.0, retries: int = 3, tracker=None,
+            submit_delay: float | None = None, wait_timeout: float = 30.0, retries: int = 3, tracker=None,
             sleep=time.sleep, clock=time.monotonic) -> dict:
     """Type ``text`` into the pane and submit it, once the agent is idle.
+
+    ``submit_key`` and ``submit_delay`` default to the agent type's (``_agents.PATTERNS``).
 
     Returns ``status``: ``delivered`` (the text left the input line),
     ``queued`` (the agent was not idle within ``wait_timeout``; nothing was
@@ -147,9 +148,10 @@ def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit
         _tmux.type_text(server, pane_id, clean)
     else:
         _tmux.paste_text(server, pane_id, chunks(clean), "moana-%d-%s" % (os.getpid(), pane_id.lstrip("%")))
-    sleep(submit_delay)
+    patterns = _agents.patterns_of(agent_type)
+    sleep(patterns.submit_delay if submit_delay is None else submit_delay)
     typed = _input_mark(_tmux.read_screen(server, pane_id))
-    key = submit_key or SUBMIT_KEYS.get(agent_type, "Enter")
+    key = submit_key or patterns.submit_key
     pause = 0.1
     for attempt in range(retries + 1):
         _tmux.send_key(server, pane_id, key)
@@ -206,7 +208,7 @@ def deliver_all(server, items: list[dict], wait_timeout: float = 30.0, retries: 
     def one(index: int, item: dict) -> None:
         try:
             results[index] = deliver(server, item["pane_id"], item["text"], item.get("agent_type") or "generic",
-                                     item.get("submit_key"), item.get("submit_delay", 0.3), wait_timeout, retries)
+                                     item.get("submit_key"), item.get("submit_delay"), wait_timeout, retries)
         except (DeliveryError, _tmux.TmuxError) as exc:
             results[index] = {"status": "failed", "state": "unknown", "method": "", "attempts": 0, "waited": 0.0,
                               "message": str(exc)}

@@ -40,6 +40,8 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
 SENDER = "orchestra"
 # Seconds between tries while a notice waits for a busy agent.
 RETRY = 0.25
+# Outcomes after which a notice is not typed again ("failed": typed, but not taken).
+DONE = ("delivered", "failed")
 CONFIG_KEYS = ("session", "socket_name", "socket_path", "board", "state_file", "queue_dir", "log_file",
                "agents", "restart", "status_line", "poll", "scan", "settle")
 AGENT_KEYS = ("name", "role", "type", "prompt", "typed_prompt", "auto_restart", "environment_names",
@@ -247,8 +249,7 @@ class Dispatcher:
         try:
             self.facts = board_lib.facts(board_lib.load(self.config["board"]))
         except board_lib.BoardParseError as exc:
-            if stamp != self.stamp:
-                self.log("board unreadable, nothing sent until it is fixed: %s" % exc)
+            self.log("board unreadable, nothing sent until it is fixed: %s" % exc)
             self.stamp, self.facts = stamp, None
             return False
         except (board_lib.NotFound, OSError):
@@ -363,10 +364,9 @@ class Dispatcher:
         if pane is None or pane["dead"]:
             return "absent" if pane is None else "dead"
         agent = self.agents[name]
-        delay = agent.get("submit_delay")
-        try:
+        try:  # submit_delay: the configuration may override the agent type's
             result = _delivery.deliver(self.server, pane["id"], text, agent.get("type", "generic"),
-                                       submit_delay=0.3 if delay is None else float(delay), wait_timeout=0.0,
+                                       submit_delay=agent.get("submit_delay"), wait_timeout=0.0,
                                        tracker=self.tracker, sleep=self.sleep, clock=self.clock)
         except _tmux.TmuxError as exc:
             self.log("%s: not delivered: %s" % (name, exc))
@@ -379,37 +379,36 @@ class Dispatcher:
             name, result["status"], label, result["method"], result["attempts"], result["waited"], result["text"][:300]))
         return result["status"]
 
+    def deliver_queued(self, name: str) -> str | None:
+        """Type the messages left for the agent in the queue, oldest first; returns what stopped it, or None."""
+        for path in _delivery.queued(self.config["queue_dir"], name) if self.config.get("queue_dir") else []:
+            with open(path, encoding="utf-8") as stream:
+                outcome = self.deliver(name, stream.read(), "queued message %s" % os.path.basename(path))
+            if outcome not in DONE:
+                return outcome
+            os.unlink(path)  # failed too: typed but not taken; typing it again could double it
+        return None
+
     def deliver_pending(self) -> bool:
         """Try every agent with something pending; True when something is still waiting."""
         waiting = False
         notices = pending(wanted(self.facts, list(self.agents), self.orchestrator, self.message_floor),
                           self.sent) if self.facts else {}
         for name in self.agents:
-            files = _delivery.queued(self.config["queue_dir"], name) if self.config.get("queue_dir") else []
-            if not notices.get(name) and not files:
-                continue
-            for path in files:
-                with open(path, encoding="utf-8") as stream:
-                    outcome = self.deliver(name, stream.read(), "queued message %s" % os.path.basename(path))
-                if outcome in ("delivered", "failed"):
-                    os.unlink(path)  # failed: typed but not taken; typing it again could double it
-                else:
-                    break
-            else:
-                outcome = "delivered"
-                if notices.get(name):
-                    outcome = self.deliver(name, notice_text(notices[name]), "[%s]" % " ".join(k for k, d in notices[name]))
-                if outcome in ("delivered", "failed") and notices.get(name):
-                    self.sent |= {key for key, dummy in notices[name]}
-                    self.sent = prune(self.sent, self.facts)
+            outcome = self.deliver_queued(name)
+            if outcome is None and notices.get(name):
+                keys = [key for key, dummy in notices[name]]
+                outcome = self.deliver(name, notice_text(notices[name]), "[%s]" % " ".join(keys))
+                if outcome in DONE:
+                    self.sent = prune(self.sent | set(keys), self.facts)
                     self.save_state(self.sent, self.message_floor)
-            if outcome not in ("delivered", "failed"):
-                waiting = True
-                if self.deferred.get(name) != outcome:
-                    self.log("%s: waiting to deliver (agent %s)" % (name, outcome))
-                self.deferred[name] = outcome
-            else:
+            if outcome is None or outcome in DONE:
                 self.deferred.pop(name, None)
+                continue
+            waiting = True
+            if self.deferred.get(name) != outcome:
+                self.log("%s: waiting to deliver (agent %s)" % (name, outcome))
+            self.deferred[name] = outcome
         return waiting
 
     def step(self) -> float:

@@ -11,7 +11,6 @@ modules use, so the health playbook needs one module call, not one per source.
 
 from __future__ import annotations
 
-import os
 import time
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board, _process, _tmux
@@ -125,16 +124,8 @@ def gather(agents: list[dict], session_name: str, board_path: str, socket_name: 
     """The facts ``report`` needs, read now. ``proxy`` and ``dispatcher``: {name, pidfile, readiness}."""
     server = _tmux.open_server(socket_name, socket_path, creating=False)
     session = _tmux.session_facts(_tmux.read_session(server, session_name))
-    types = {a["name"]: a.get("type") or "generic" for a in agents}
-    typed = {p["pane_id"]: types[p["name"]] for p in session["panes"] if p["name"] in types}
-    states = _agents.observe_many(server, typed) if typed else {}
-    for pane in session["panes"]:
-        if pane["pane_id"] in states:
-            pane["state"] = states[pane["pane_id"]]
-    if os.path.exists(board_path):
-        board = dict(_board.facts(_board.load(board_path), stale_minutes), exists=True, path=board_path)
-    else:
-        board = {"exists": False, "path": board_path}
+    _agents.add_states(server, session["panes"], {a["name"]: a.get("type") or "generic" for a in agents})
+    board = dict(_board.info(board_path, stale_minutes), path=board_path)
     facts = {"session": session, "board": board, "proxy": None, "dispatcher": None}
     for key, spec in (("proxy", proxy), ("dispatcher", dispatcher)):
         if spec:

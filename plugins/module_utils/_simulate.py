@@ -241,8 +241,6 @@ def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dic
         return not did
 
     if not nudge_only:
-        if role == "orchestrator" and plan:
-            act()
         while True:
             if act() and stop_when_done:
                 return 0

@@ -17,9 +17,11 @@ their own. Larger teams spill into ``main-2``, ``main-3``... by
 
 from __future__ import annotations
 
+from ansible_collections.moana.orchestration.plugins.module_utils._agents import PATTERNS
+
 ROLES = ("orchestrator", "worker")
 COMPLEXITIES = ("high", "medium", "low")
-AGENT_TYPES = ("claude", "codex", "amp", "generic", "simulated")
+AGENT_TYPES = tuple(PATTERNS)  # the types whose screens _agents knows how to read
 AGENT_KEYS = ("name", "role", "command", "complexity", "uses_proxy", "type", "window", "environment", "auto_restart")
 PROXY_PANE = "proxy"
 # CLIs that take the first prompt on their command line; the others get it typed once they are idle.
@@ -216,11 +218,6 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
     return result
 
 
-# Seconds between typing and the submit key: the real TUIs need a pause to tell
-# typing from a paste; the simulated agent reads whole lines.
-SUBMIT_DELAYS = {"simulated": 0.05}
-
-
 def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str, board: str, home: str,
                       socket_name: str | None = None, proxy_url: str | None = None, restart: dict | None = None,
                       scan: float = 5.0, status_line: bool = True) -> dict:
@@ -238,7 +235,7 @@ def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str,
         "agents": [{
             "name": a["name"], "role": a["role"], "type": a["type"],
             "prompt": "%s/prompts/%s.md" % (home, a["name"]), "typed_prompt": a["typed_prompt"],
-            "auto_restart": a["auto_restart"], "submit_delay": SUBMIT_DELAYS.get(a["type"], 0.3),
+            "auto_restart": a["auto_restart"],
             "environment_names": sorted(set(agent_variables(a, board, routing, proxy_url)) | set(agent_environment(a))),
         } for a in agents],
         "restart": dict(restart or {}),
@@ -249,5 +246,5 @@ def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str,
 
 def typed_prompts(agents: list[dict], home: str) -> list[dict]:
     """The ``messages`` of tmux_send that give each agent taking no prompt argument its initial prompt."""
-    return [{"pane": a["name"], "agent_type": a["type"], "src": "%s/prompts/%s.md" % (home, a["name"]),
-             "submit_delay": SUBMIT_DELAYS.get(a["type"], 0.3)} for a in agents if a["typed_prompt"]]
+    return [{"pane": a["name"], "agent_type": a["type"], "src": "%s/prompts/%s.md" % (home, a["name"])}
+            for a in agents if a["typed_prompt"]]

@@ -523,11 +523,11 @@ def ask_to_exit(server, state: _layout.SessionState, spec: _layout.SessionSpec |
     texts = {p.name: p.exit_text for w in spec.windows for p in w.panes if p.exit_text} if spec else {}
     asked = [p for p in state.panes() if p.name in texts and not p.dead]
     for pane in asked:
-        run(server, "send-keys", "-t", pane.pane_id, "-l", texts[pane.name])
+        type_text(server, pane.pane_id, texts[pane.name])
     if asked:
         time.sleep(0.2)
     for pane in asked:
-        run(server, "send-keys", "-t", pane.pane_id, "Enter")
+        send_key(server, pane.pane_id, "Enter")
     deadline = time.monotonic() + timeout
     waiting = {p.pane_id: p.name for p in asked}
     while waiting and time.monotonic() < deadline:
@@ -603,12 +603,7 @@ class Screen:
 
 def read_screen(server, pane_id: str) -> Screen | None:
     """The pane's facts and visible screen in one tmux call; None when the pane is gone."""
-    proc = server.cmd(*chain([["display-message", "-p", "-t", pane_id, SCREEN_FORMAT],
-                              ["capture-pane", "-p", "-t", pane_id]]))
-    if proc.stderr or not proc.stdout or _SEP not in proc.stdout[0]:
-        return None
-    facts = dict(zip(SCREEN_FIELDS, proc.stdout[0].split(_SEP, len(SCREEN_FIELDS) - 1)))
-    return Screen(facts, proc.stdout[1:])
+    return read_screens(server, [pane_id]).get(pane_id)
 
 
 def read_screens(server, pane_ids: list[str]) -> dict[str, Screen]:
@@ -619,11 +614,11 @@ def read_screens(server, pane_ids: list[str]) -> dict[str, Screen]:
     screens: dict[str, Screen] = {}
     for batch in batches(commands):
         proc = server.cmd(*chain(batch))
-        if proc.stderr:  # a pane went away: read the rest one by one
-            for pane_id in [c[3] for c in batch if c[0] == "display-message"]:
-                screen = read_screen(server, pane_id)
-                if screen is not None:
-                    screens[pane_id] = screen
+        if proc.stderr:  # a pane went away (tmux stops the chain there): read the others one by one
+            batch_ids = [c[3] for c in batch if c[0] == "display-message"]
+            if len(batch_ids) > 1:
+                for pane_id in batch_ids:
+                    screens.update(read_screens(server, [pane_id]))
             continue
         current = None
         for line in proc.stdout:

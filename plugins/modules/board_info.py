@@ -98,7 +98,6 @@ stale_tasks:
   elements: str
 """
 
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
@@ -112,15 +111,11 @@ def main():
         },
         supports_check_mode=True,
     )
-    path = module.params["path"]
-    if not os.path.exists(path):
-        empty = board_lib.facts(board_lib.parse("", path))
-        module.exit_json(changed=False, exists=False, **empty)
     try:
-        facts = board_lib.facts(board_lib.load(path), module.params["stale_after"])
+        facts = board_lib.info(module.params["path"], module.params["stale_after"])
     except board_lib.BoardError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, exists=True, **facts)
+    module.exit_json(changed=False, **facts)
 
 
 if __name__ == "__main__":

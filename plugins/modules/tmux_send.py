@@ -60,13 +60,13 @@ options:
     default: generic
   submit_key:
     description:
-      - tmux name of the key that submits the input. Default C(Enter).
+      - tmux name of the key that submits the input. Default the agent type's, C(Enter).
     type: str
   submit_delay:
     description:
-      - Seconds between typing the text and pressing the submit key.
+      - Seconds between typing the text and pressing the submit key. Default the agent
+        type's, 0.3 (the real TUIs take fast input as a paste), 0.05 for V(simulated).
     type: float
-    default: 0.3
   wait_timeout:
     description:
       - Seconds to wait for the agent to be idle before giving up (or queuing).
@@ -106,12 +106,11 @@ options:
         choices: [claude, codex, amp, generic, simulated]
         default: generic
       submit_key:
-        description: tmux name of the submit key.
+        description: tmux name of the submit key. Default the agent type's.
         type: str
       submit_delay:
-        description: Seconds between typing and the submit key.
+        description: Seconds between typing and the submit key. Default the agent type's.
         type: float
-        default: 0.3
 attributes:
   platform:
     platforms: posix
@@ -195,6 +194,7 @@ results:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.moana.orchestration.plugins.module_utils import _delivery
+from ansible_collections.moana.orchestration.plugins.module_utils._agents import PATTERNS
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     HAS_LIBTMUX,
     LIBTMUX_IMPORT_ERROR,
@@ -220,13 +220,14 @@ def read_text(message: dict) -> str:
     return text
 
 
+# One message's options: each entry of messages, and the top-level options of a single message.
 MESSAGE_OPTIONS = {
     "pane": {"type": "str", "required": True},
     "text": {"type": "str"},
     "src": {"type": "path"},
-    "agent_type": {"type": "str", "default": "generic", "choices": list(_delivery.SUBMIT_KEYS)},
+    "agent_type": {"type": "str", "default": "generic", "choices": list(PATTERNS)},
     "submit_key": {"type": "str", "no_log": False},
-    "submit_delay": {"type": "float", "default": 0.3},
+    "submit_delay": {"type": "float"},
 }
 
 
@@ -237,7 +238,7 @@ def messages_of(params) -> list[dict]:
             if (message.get("text") is None) == (message.get("src") is None):
                 raise _delivery.DeliveryError("messages[%d] (%s): give exactly one of text and src" % (index, message["pane"]))
         return [dict(m, text=read_text(m)) for m in params["messages"]]
-    message = {key: params[key] for key in ("pane", "target", "text", "src", "agent_type", "submit_key", "submit_delay")}
+    message = {key: params[key] for key in ["target", *MESSAGE_OPTIONS]}
     message["text"] = read_text(message)
     return [message]
 
@@ -246,13 +247,9 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "session": {"type": "str"},
-            "pane": {"type": "str"},
+            **MESSAGE_OPTIONS,
+            "pane": {"type": "str"},  # not required here: target may name the pane instead
             "target": {"type": "str"},
-            "text": {"type": "str"},
-            "src": {"type": "path"},
-            "agent_type": {"type": "str", "default": "generic", "choices": list(_delivery.SUBMIT_KEYS)},
-            "submit_key": {"type": "str", "no_log": False},
-            "submit_delay": {"type": "float", "default": 0.3},
             "wait_timeout": {"type": "float", "default": 30.0},
             "retries": {"type": "int", "default": 3},
             "queue_dir": {"type": "path"},

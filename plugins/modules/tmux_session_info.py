@@ -170,7 +170,7 @@ panes:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.moana.orchestration.plugins.module_utils._agents import PATTERNS, observe_many
+from ansible_collections.moana.orchestration.plugins.module_utils._agents import PATTERNS, add_states
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     HAS_LIBTMUX,
     LIBTMUX_IMPORT_ERROR,
@@ -198,18 +198,13 @@ def main():
         module.fail_json(msg=missing_required_lib("libtmux"), exception=str(LIBTMUX_IMPORT_ERROR))
     if module.params["lines"] < 0:
         module.fail_json(msg="lines must be 0 or more, got %d" % module.params["lines"])
+    bad = sorted("%s: %s" % (k, v) for k, v in module.params["agent_types"].items() if v not in PATTERNS)
+    if bad:
+        module.fail_json(msg="agent_types: unknown type(s) %s; use one of %s" % (", ".join(bad), ", ".join(PATTERNS)))
     try:
         server = open_server(module.params["socket_name"], module.params["socket_path"], creating=False)
         facts = session_facts(read_session(server, module.params["name"]))
-        bad = sorted("%s: %s" % (k, v) for k, v in module.params["agent_types"].items() if v not in PATTERNS)
-        if bad:
-            module.fail_json(msg="agent_types: unknown type(s) %s; use one of %s" % (", ".join(bad), ", ".join(PATTERNS)))
-        typed = {p["pane_id"]: module.params["agent_types"][p["name"]] for p in facts["panes"]
-                 if p["name"] in module.params["agent_types"]}
-        states = observe_many(server, typed) if typed else {}
-        for pane in facts["panes"]:
-            if pane["pane_id"] in states:
-                pane["state"] = states[pane["pane_id"]]
+        add_states(server, facts["panes"], module.params["agent_types"])
         if module.params["lines"]:
             for pane in facts["panes"]:
                 pane["screen"] = capture(server, pane["pane_id"], module.params["lines"])

@@ -111,3 +111,9 @@ def test_where_only_motion_tells_work_a_screen_must_be_still_a_while_to_read_idl
     assert A.classify("generic", screen, previous=screen, still_for=0.2) == "busy"
     assert A.classify("generic", screen, previous=screen, still_for=A.QUIET_SECONDS) == "idle"
     assert A.classify("claude", ["❯"], previous=["x"], still_for=0.0) == "idle"  # claude says when it is busy
+
+
+def test_each_type_says_how_it_takes_typed_input():
+    assert (A.patterns_of("claude").submit_key, A.patterns_of("claude").submit_delay) == ("Enter", 0.3)
+    assert A.patterns_of("simulated").submit_delay == 0.05
+    assert A.patterns_of("no-such-type") is A.PATTERNS["generic"]

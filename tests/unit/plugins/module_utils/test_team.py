@@ -96,8 +96,7 @@ def test_amp_gets_its_prompt_typed_and_the_dispatcher_knows_names_not_values():
     team[0] = dict(team[0], environment={"ANTHROPIC_API_KEY": "sk-secret"})
     agents, routing = T.validate(team)
     assert [a["name"] for a in agents if a["typed_prompt"]] == ["amp"]
-    assert T.typed_prompts(agents, "/h") == [{"pane": "amp", "agent_type": "amp", "src": "/h/prompts/amp.md",
-                                              "submit_delay": 0.3}]
+    assert T.typed_prompts(agents, "/h") == [{"pane": "amp", "agent_type": "amp", "src": "/h/prompts/amp.md"}]
     config = T.dispatcher_config(agents, routing, "moana-orchestration", "/p/CLAUDE.md", "/h", proxy_url="http://127.0.0.1:8080",
                                  restart={"max": 2})
     by_name = {a["name"]: a for a in config["agents"]}
