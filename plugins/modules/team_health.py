@@ -46,13 +46,25 @@ options:
     type: float
   proxy:
     description:
-      - The proxy, when the team uses it, as C(name), C(pidfile) and C(readiness) (see
-        M(moana.orchestration.background_process)). Not running or unhealthy is a problem.
+      - The proxy, when the team uses it (see M(moana.orchestration.background_process)). Not
+        running or unhealthy is a problem.
     type: dict
+    suboptions: &process
+      name:
+        description: Name of the process.
+        type: str
+        required: true
+      pidfile:
+        description: Its pidfile. Default C(~/.local/state/moana-orchestration/NAME.pid).
+        type: path
+      readiness:
+        description: Its health probe, as in M(moana.orchestration.background_process).
+        type: dict
   dispatcher:
     description:
-      - The dispatcher, when the team runs one, as C(name) and C(pidfile). Not running is a problem.
+      - The dispatcher, when the team runs one. Not running is a problem.
     type: dict
+    suboptions: *process
   log_dir:
     description:
       - The team's log directory, shown in the report.
@@ -111,6 +123,11 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.moana.orchestration.plugins.module_utils import _board, _health, _process, _tmux
 
 
+# What names a background process: as background_process_info takes it (the pidfile a path, so ~ expands).
+PROCESS_OPTIONS = {"name": {"type": "str", "required": True}, "pidfile": {"type": "path"},
+                   "readiness": {"type": "dict"}}
+
+
 def main():
     module = AnsibleModule(
         argument_spec={
@@ -118,8 +135,8 @@ def main():
             "session": {"type": "str", "required": True},
             "board": {"type": "path", "required": True},
             "stale_minutes": {"type": "float"},
-            "proxy": {"type": "dict"},
-            "dispatcher": {"type": "dict"},
+            "proxy": {"type": "dict", "options": PROCESS_OPTIONS},
+            "dispatcher": {"type": "dict", "options": PROCESS_OPTIONS},
             "log_dir": {"type": "str", "default": ""},
             **_tmux.SOCKET_OPTIONS,
         },

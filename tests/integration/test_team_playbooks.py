@@ -52,3 +52,17 @@ def test_a_bad_team_fails_before_anything_starts(tmux, tmp_path, playbook):
     assert run.returncode != 0
     assert "agent 'amp' is defined twice" in run.result("Team")["msg"]
     assert tmux("list-sessions", check=False) == ""
+
+
+def test_team_health_finds_processes_whose_pidfiles_are_given_under_home(tmux, tmp_path, playbook):
+    """The role's defaults name pidfiles as ~/...: team_health must expand them as the info modules do."""
+    process = {"name": "helper", "pidfile": "~/state/helper.pid"}
+    health = {"name": "Health", "register": "health", "moana.orchestration.team_health": {
+        "agents": [], "session": "none", "socket_name": tmux.socket_name, "board": str(tmp_path / "CLAUDE.md"),
+        "proxy": dict(process, readiness={"port": 1, "timeout": 1}), "dispatcher": process}}
+    tasks = [{"name": "Start", "moana.orchestration.background_process": dict(process, command="sleep 60")}, health,
+             {"name": "Stop", "moana.orchestration.background_process": dict(process, state="stopped")}]
+    run = playbook(play(tasks), env={"HOME": str(tmp_path)})
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = run.result("Health")["report"]
+    assert report["dispatcher"]["running"] is True and report["proxy"]["running"] is True
