@@ -110,3 +110,9 @@ def test_amp_gets_its_prompt_typed_and_the_dispatcher_knows_names_not_values():
 def test_auto_restart_is_an_allowed_key_and_must_be_boolean_like():
     agents, dummy = T.validate([{"name": "o", "role": "orchestrator", "command": "x", "auto_restart": True}])
     assert agents[0]["auto_restart"] is True
+
+
+def test_the_team_accepts_exactly_the_agent_types_whose_screens_can_be_read():
+    from ansible_collections.moana.orchestration.plugins.module_utils import _agents
+
+    assert T.AGENT_TYPES == tuple(_agents.PATTERNS)
