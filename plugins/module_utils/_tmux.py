@@ -406,10 +406,16 @@ def apply(server, spec: _layout.SessionSpec, actions: list) -> None:
 
 
 def _add_pane(server, window_id: str, pane: _layout.PaneSpec) -> None:
+    """Split the window for one more pane, then re-tile it so that the next split finds room.
+
+    Without re-tiling, tmux refuses a split past a few panes ("no space for
+    new pane"). The window's own layout is applied by the caller once every
+    pane is in (the plan's Relayout, or _create_window).
+    """
     # -d keeps the pane a person is looking at; the new pane's id comes back
     # with -P, so it is labelled by id rather than as "the current pane".
     pane_id = run(server, "split-window", "-d", "-t", window_id, "-P", "-F", "#{pane_id}", *_spawn_args(pane))[0].strip()
-    run(server, *chain(_label_pane(pane, ["-t", pane_id])))
+    run(server, *chain(_label_pane(pane, ["-t", pane_id]) + [["select-layout", "-t", window_id, "tiled"]]))
 
 
 def _create_window(server, spec: _layout.SessionSpec, window: _layout.WindowSpec) -> None:
@@ -421,7 +427,6 @@ def _create_window(server, spec: _layout.SessionSpec, window: _layout.WindowSpec
     run(server, *chain(_label_window(window, spec.remain_on_exit, ["-t", window_id]) + _label_pane(first, ["-t", pane_id])))
     for pane in window.panes[1:]:
         _add_pane(server, window_id, pane)
-        run(server, "select-layout", "-t", window_id, window.layout)
     run(server, "select-layout", "-t", window_id, window.layout)
 
 

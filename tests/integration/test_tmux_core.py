@@ -249,3 +249,23 @@ def test_a_team_too_long_for_one_tmux_message_is_built_in_several_calls(tmux, tm
     assert {p["window"] for p in panes.values()} == {"w0", "w1"} and not any(p["dead"] for p in panes.values())
     assert sum(1 for n, p in panes.items() if p["window"] == "w1") == 16
     assert not ensure(tmux, params)["changed"]
+
+
+@pytest.mark.parametrize("layout", ["tiled", "even-horizontal"])
+def test_a_window_grown_from_four_panes_to_thirty_two_by_a_second_run(tmux, tmp_path, layout):
+    def params(count):
+        return {"name": "grow", "start_directory": str(tmp_path), "windows": [{"name": "w", "layout": layout, "panes": [
+            {"name": "p%d" % n, "command": "sleep 600"} for n in range(count)]}]}
+
+    ensure(tmux, params(4))
+    before = tmux.panes("grow")
+    result = ensure(tmux, params(32))
+    assert result["created"] == ["p%d" % n for n in range(4, 32)]
+    panes = tmux.panes("grow")
+    assert len(panes) == 32 and not any(p["dead"] for p in panes.values())
+    assert {n: panes[n]["pid"] for n in before} == {n: p["pid"] for n, p in before.items()}
+    # The window ends in its own layout: applying it again changes nothing.
+    grown = tmux("display-message", "-p", "-t", "=grow:w", "#{window_layout}")
+    tmux("select-layout", "-t", "=grow:w", layout)
+    assert tmux("display-message", "-p", "-t", "=grow:w", "#{window_layout}") == grown
+    assert not ensure(tmux, params(32))["changed"]
