@@ -1243,3 +1243,9 @@ def ensure_task(path: str, task_id: str | None = None, check_mode: bool = False,
         return task_facts(entry), True
 
     return transact(path, operation, lock_timeout, write=not check_mode)
+
+
+def id_number(entry_id: str) -> int:
+    """The number of an entry id ('MSG-012' -> 12); 0 when it has none."""
+    number = entry_id.rpartition("-")[2]
+    return int(number) if number.isdigit() and number.isascii() else 0
