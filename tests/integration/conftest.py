@@ -28,6 +28,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for(predicate, timeout: float = 5.0, what: str = "the condition", detail=None, interval: float = 0.05):
+    """Poll ``predicate`` until it returns something true, and return that; fail naming ``what`` on timeout.
+
+    Tests wait for an observable event (a file, a log line, a screen, a pane's
+    state, a process's exit) this way rather than sleeping a fixed time, which
+    is too short on a loaded machine and proves nothing when the event is that
+    nothing happened. ``detail`` (a callable) adds its text to the failure.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("%s did not happen within %ss%s" % (what, timeout, ("\n" + detail()) if detail else ""))
+        time.sleep(interval)
+
+
 class Tmux:
     """Raw tmux on one private socket: an independent view to check the modules against."""
 
@@ -56,20 +74,14 @@ class Tmux:
         return panes
 
     def wait_dead(self, name: str, pane: str, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.panes(name)[pane]["dead"]:
-                return
-            time.sleep(0.05)
-        raise AssertionError("pane %s did not die within %ss" % (pane, timeout))
+        wait_for(lambda: self.panes(name)[pane]["dead"], timeout, "pane %s's death" % pane)
 
     def wait_for_file(self, path: Path, text: str, timeout: float = 5.0) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if path.exists() and text in path.read_text():
-                return path.read_text()
-            time.sleep(0.05)
-        raise AssertionError("%s never contained %r" % (path, text))
+        def contents():
+            current = path.read_text() if path.exists() else ""
+            return current if text in current else None
+
+        return wait_for(contents, timeout, "%r in %s" % (text, path))
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ import json
 import sys
 import threading
 import time
+import uuid
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _agents as A
 from ansible_collections.moana.orchestration.plugins.module_utils import _delivery as D
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
@@ -25,22 +26,41 @@ def reader(tmux, tmp_path):
          "%s %s %s %s" % (sys.executable, READER, out, busy))
     client = T.Client(socket_name=tmux.socket_name)
     pane_id = tmux("display-message", "-p", "-t", "=agent:", "#{pane_id}").strip()
-    deadline = time.monotonic() + 5
-    while ">" not in client.cmd("capture-pane", "-p", "-t", pane_id).stdout:
-        assert time.monotonic() < deadline, "the reader never showed its prompt"
-        time.sleep(0.05)
+    wait_for(lambda: prompt_shown(client, pane_id), 5, "the reader's prompt")
     return client, pane_id, out, busy
 
 
-def received(path, count=1, timeout=5.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def screen(client, pane_id) -> str:
+    return "\n".join(client.cmd("capture-pane", "-p", "-t", pane_id).stdout)
+
+
+def prompt_shown(client, pane_id) -> bool:
+    """The reader is idle: its last line is its prompt (not "working N")."""
+    lines = [line for line in screen(client, pane_id).splitlines() if line.strip()]
+    return bool(lines) and lines[-1].strip() == ">"
+
+
+def received(client, pane_id, path, timeout=10.0) -> list[dict]:
+    """Every submission the reader took before a marker typed now into the same pane.
+
+    A delivery has sent all its keys when it returns, and a pane's input
+    arrives in order, so anything more it typed (a second submission, text
+    left on the input line) reaches the reader before the marker does: waiting
+    for the marker proves there was nothing more, without sleeping.
+    """
+    marker = "marker-%s" % uuid.uuid4().hex[:8]
+    client.cmd("send-keys", "-t", pane_id, "-l", marker)
+    client.cmd("send-keys", "-t", pane_id, "Enter")
+
+    def records():
         lines = path.read_text().splitlines() if path.exists() else []
-        if len(lines) >= count:
-            time.sleep(0.2)  # anything more would show up now
-            return [json.loads(line) for line in path.read_text().splitlines()]
-        time.sleep(0.05)
-    raise AssertionError("only %d of %d submissions arrived" % (len(lines), count))
+        return [json.loads(line) for line in lines] if any(marker in line for line in lines) else None
+
+    submissions = wait_for(records, timeout, "the marker's submission",
+                           lambda: "submissions: %s\nscreen:\n%s" % (
+                               path.read_text() if path.exists() else "none", screen(client, pane_id)))
+    assert submissions[-1] == {"text": marker, "while_busy": False, "stray": []}, submissions
+    return submissions[:-1]
 
 
 @pytest.mark.parametrize("text", [
@@ -55,7 +75,7 @@ def test_single_line_arrives_verbatim_as_one_submission(reader, text):
     result = D.deliver(client, pane_id, text, "generic", submit_delay=0.05)
     assert result["status"] == "delivered", result
     assert result["method"] == "keys"
-    assert received(out) == [{"text": text, "while_busy": False, "stray": []}]
+    assert received(client, pane_id, out) == [{"text": text, "while_busy": False, "stray": []}]
 
 
 def test_multi_line_text_is_pasted_and_submitted_once(reader):
@@ -63,7 +83,7 @@ def test_multi_line_text_is_pasted_and_submitted_once(reader):
     text = "first line\n  indented; $(x)\n\nlast line"
     result = D.deliver(client, pane_id, text, "generic", submit_delay=0.05)
     assert result["method"] == "paste" and result["status"] == "delivered"
-    assert received(out) == [{"text": text, "while_busy": False, "stray": []}]
+    assert received(client, pane_id, out) == [{"text": text, "while_busy": False, "stray": []}]
 
 
 def test_ten_kilobytes_arrive_whole(reader):
@@ -72,7 +92,7 @@ def test_ten_kilobytes_arrive_whole(reader):
     assert len(text.encode()) > 10_000
     result = D.deliver(client, pane_id, text, "generic", submit_delay=0.2)
     assert result["status"] == "delivered", result
-    assert received(out) == [{"text": text, "while_busy": False, "stray": []}]
+    assert received(client, pane_id, out) == [{"text": text, "while_busy": False, "stray": []}]
 
 
 def test_escape_sequences_and_control_bytes_never_arrive(reader):
@@ -80,7 +100,7 @@ def test_escape_sequences_and_control_bytes_never_arrive(reader):
     hostile = "a\x1b[31mred\x1b[0m\x07b\x1b]0;title\x07c\x1b[201~d\x03\x04e\x1bPdcs\x1b\\f\x7f"
     result = D.deliver(client, pane_id, hostile, "generic", submit_delay=0.05)
     assert result["status"] == "delivered"
-    assert received(out) == [{"text": "aredbcdef", "while_busy": False, "stray": []}]
+    assert received(client, pane_id, out) == [{"text": "aredbcdef", "while_busy": False, "stray": []}]
 
 
 def test_a_busy_agent_gets_the_text_once_idle_and_not_before(reader):
@@ -91,7 +111,7 @@ def test_a_busy_agent_gets_the_text_once_idle_and_not_before(reader):
     result = D.deliver(client, pane_id, "after work", "generic", submit_delay=0.05, wait_timeout=10)
     assert result["status"] == "delivered"
     assert time.monotonic() - started >= 1.0
-    assert received(out) == [{"text": "after work", "while_busy": False, "stray": []}]
+    assert received(client, pane_id, out) == [{"text": "after work", "while_busy": False, "stray": []}]
 
 
 def test_an_agent_busy_past_the_timeout_is_left_alone(reader, tmp_path):
@@ -100,9 +120,9 @@ def test_an_agent_busy_past_the_timeout_is_left_alone(reader, tmp_path):
     result = D.deliver(client, pane_id, "too early", "generic", wait_timeout=0.8)
     assert result["status"] == "queued" and result["state"] == "busy"
     busy.unlink()
-    time.sleep(0.5)
-    assert not out.exists()
-    assert "too early" not in "\n".join(client.cmd("capture-pane", "-p", "-t", pane_id).stdout)
+    wait_for(lambda: prompt_shown(client, pane_id), 5, "the reader's prompt once it is no longer busy")
+    assert received(client, pane_id, out) == []  # nothing came before the marker: not even on the input line
+    assert "too early" not in screen(client, pane_id)
 
 
 def test_a_pane_in_copy_mode_is_taken_out_of_it_first(reader, tmux):
@@ -112,7 +132,7 @@ def test_a_pane_in_copy_mode_is_taken_out_of_it_first(reader, tmux):
     result = D.deliver(client, pane_id, "from copy mode", "generic", submit_delay=0.05)
     assert result["status"] == "delivered"
     assert not T.read_screen(client, pane_id).in_mode
-    assert received(out)[0]["text"] == "from copy mode"
+    assert received(client, pane_id, out) == [{"text": "from copy mode", "while_busy": False, "stray": []}]
 
 
 def test_text_that_is_never_submitted_is_reported_as_failed(tmux, tmp_path):
@@ -122,7 +142,7 @@ def test_text_that_is_never_submitted_is_reported_as_failed(tmux, tmp_path):
          " [os.write(1, c) for c in iter(lambda: os.read(0, 1), b'') if c not in b'\\r\\n']\"" % sys.executable)
     client = T.Client(socket_name=tmux.socket_name)
     pane_id = tmux("display-message", "-p", "-t", "=deaf:", "#{pane_id}").strip()
-    time.sleep(0.5)
+    wait_for(lambda: ">" in screen(client, pane_id), 5, "the deaf program's prompt")
     result = D.deliver(client, pane_id, "stuck", "generic", submit_delay=0.05, retries=1)
     assert result["status"] == "failed" and result["attempts"] == 2
     assert "still on the input line" in result["message"]
@@ -135,7 +155,9 @@ def test_dead_pane_reads_dead_and_a_shell_left_behind_reads_dead(tmux, tmp_path)
     tmux("split-window", "-t", "=s:", "bash --norc --noprofile -i")
     client = T.Client(socket_name=tmux.socket_name)
     panes = tmux("list-panes", "-t", "=s:", "-F", "#{pane_id}").split()
-    time.sleep(0.5)
+    # The middle pane's program has ended; the last one's shell is up and showing its prompt.
+    wait_for(lambda: tmux("list-panes", "-t", "=s:", "-F", "#{pane_dead}#{pane_current_command}").split()[1:] == [
+        "1true", "0bash"] and screen(client, panes[2]).strip(), 5, "the panes' programs to settle")
     states = [A.observe(client, pane, "claude")[0] for pane in panes]
     assert states[1:] == ["dead", "dead"]
     assert states[0] == "starting"  # sleep shows nothing a claude screen would, and is young
@@ -146,7 +168,8 @@ def test_several_screens_read_in_one_call_match_one_by_one_reads(tmux):
     tmux("split-window", "-t", "=s:", "printf 'three'; sleep 30")
     client = T.Client(socket_name=tmux.socket_name)
     panes = tmux("list-panes", "-t", "=s:", "-F", "#{pane_id}").split()
-    time.sleep(0.3)
+    wait_for(lambda: screen(client, panes[0]).startswith("one\ntwo") and screen(client, panes[1]).startswith("three"),
+             5, "both panes' text")
     together = T.read_screens(client, panes + ["%999"])
     assert sorted(together) == sorted(panes)
     for pane_id in panes:
@@ -170,7 +193,7 @@ def test_tmux_send_through_a_playbook_delivers_queues_and_checks(reader, tmux, p
     sent = send({"messages": [{"pane": "helper", "text": "from ansible; $(x)", "submit_delay": 0.05}]})
     assert sent.returncode == 0, sent.stdout
     assert sent.result("send")["results"][0]["status"] == "delivered"
-    assert [r["text"] for r in received(out)] == ["from ansible; $(x)"]  # the check run typed nothing
+    assert [r["text"] for r in received(client, pane_id, out)] == ["from ansible; $(x)"]  # the check run typed nothing
 
     busy.write_text("")
     queued = send({"pane": "helper", "text": "later", "wait_timeout": 1, "queue_dir": str(queue)})
