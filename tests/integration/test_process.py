@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
 PROGRAMS = Path(__file__).resolve().parent / "programs"
@@ -61,9 +61,7 @@ def test_http_server_lifecycle(tmp_path, cleanup):
     assert not again["changed"] and again["pid"] == pid and again["uptime"] >= 0
 
     os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while not gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: gone(pid), 5, "the killed server's exit")
     down = P.health(web)
     assert not down["running"] and not down["healthy"] and down["stale_pidfile"]
 
@@ -106,7 +104,8 @@ def test_sigterm_ignored_means_sigkill_after_the_timeout(tmp_path, cleanup):
     stubborn = spec(tmp_path, "stubborn", [sys.executable, str(PROGRAMS / "ignore_term.py")], stop_timeout=1)
     cleanup(stubborn)
     pid = P.ensure(stubborn, "started")["pid"]
-    time.sleep(0.3)  # let it install its handler
+    # It says so once its handler is in place.
+    wait_for(lambda: "ignoring SIGTERM" in Path(stubborn.log_file).read_text(), 10, "the program's handler")
     start = time.monotonic()
     result = P.stop(stubborn)
     assert result["killed"] == [pid] and gone(pid)
@@ -118,19 +117,14 @@ def test_setsid_grandchild_is_found_and_stopped(tmp_path, cleanup):
     forker = spec(tmp_path, "forker", [sys.executable, str(PROGRAMS / "setsid_grandchild.py"), str(marker)])
     cleanup(forker)
     leader = P.ensure(forker, "started")["pid"]
-    deadline = time.monotonic() + 5
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(marker.exists, 5, "the grandchild's pid file")
     grandchild = int(marker.read_text())
     state, parent, group, session, dummy = P.read_stat(grandchild)
     # Orphaned, in another session and group: only the token finds it.
     assert session != leader and group != leader and parent != leader
     result = P.stop(forker)
     assert grandchild in result["stopped"]
-    deadline = time.monotonic() + 5
-    while not gone(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert gone(grandchild)
+    wait_for(lambda: gone(grandchild), 5, "the grandchild's exit")
 
 
 def test_pidfile_naming_an_unrelated_process_is_stale_and_never_signalled(tmp_path, cleanup):
