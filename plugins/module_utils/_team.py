@@ -17,6 +17,8 @@ their own. Larger teams spill into ``main-2``, ``main-3``... by
 
 from __future__ import annotations
 
+import shlex
+
 ROLES = ("orchestrator", "worker")
 COMPLEXITIES = ("high", "medium", "low")
 # The types whose screens _agents.PATTERNS knows how to read (a unit test keeps the two equal):
@@ -169,12 +171,8 @@ def agent_command(agent: dict, prompt_file: str | None, bin_dir: str) -> str:
     """
     command = agent["command"]
     if prompt_file and agent["type"] in PROMPT_AS_ARGUMENT:
-        command = '%s "$(cat %s)"' % (command, _shell_quote(prompt_file))
-    return 'export PATH=%s:"$PATH"; %s' % (_shell_quote(bin_dir), command)
-
-
-def _shell_quote(text: str) -> str:
-    return "'" + text.replace("'", "'\"'\"'") + "'"
+        command = '%s "$(cat %s)"' % (command, shlex.quote(prompt_file))
+    return 'export PATH=%s:"$PATH"; %s' % (shlex.quote(bin_dir), command)
 
 
 def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url: str | None) -> dict[str, str]:
@@ -202,7 +200,7 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
         panes = []
         for name in window["panes"]:
             if name == PROXY_PANE:
-                panes.append({"name": PROXY_PANE, "command": "tail -n 100 -F %s" % _shell_quote(proxy_log)})
+                panes.append({"name": PROXY_PANE, "command": "tail -n 100 -F %s" % shlex.quote(proxy_log)})
                 continue
             agent = by_name[name]
             prompt = "%s/%s.md" % (prompts_dir, name) if prompts_dir else None

@@ -68,13 +68,13 @@ def test_bad_teams_are_refused_with_the_agent_and_the_fix(team, routing, words):
 
 def test_windows_carry_commands_prompts_environment_and_logs():
     agents, routing = T.validate(SEED)
-    windows = T.windows(agents, routing, "/p/CLAUDE.md", "/home/u/.local/share/mo/bin", "/p/logs",
-                        prompts_dir="/home/u/prompts", proxy_log="/p/logs/proxy.log", proxy_url="http://127.0.0.1:8080")
+    windows = T.windows(agents, routing, "/p/CLAUDE.md", "/home/u/my bin", "/p/logs",
+                        prompts_dir="/home/u/o'k", proxy_log="/p/logs/proxy.log", proxy_url="http://127.0.0.1:8080")
     panes = {p["name"]: p for w in windows for p in w["panes"]}
-    path = "export PATH='/home/u/.local/share/mo/bin':\"$PATH\"; "
-    assert panes["claude"]["command"] == path + "claude \"$(cat '/home/u/prompts/claude.md')\""
+    path = "export PATH='/home/u/my bin':\"$PATH\"; "  # paths quoted for the shell where they need it
+    assert panes["claude"]["command"] == path + "claude \"$(cat '/home/u/o'\"'\"'k/claude.md')\""
     assert panes["amp"]["command"] == path + "amp -m large --dangerously-allow-all"  # typed once ready, not an argument
-    assert panes["proxy"]["command"] == "tail -n 100 -F '/p/logs/proxy.log'"
+    assert panes["proxy"]["command"] == "tail -n 100 -F /p/logs/proxy.log"
     plain = panes["antigravity"]["variables"]
     assert plain["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8080" and plain["ORCHESTRA_AGENT"] == "antigravity"
     assert plain["ORCHESTRA_ROUTING"] == "high=antigravity,medium=amp,low=codex"
