@@ -15,7 +15,8 @@ import time
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board, _process, _tmux
 
-EXPECTED_SECTIONS = ("task-queue", "completion-log", "llm-status", "messages")
+# The board's managed sections, as _board defines them.
+EXPECTED_SECTIONS = tuple(kind.name for kind in _board.SECTIONS)
 
 
 def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = None, log_dir: str = "",
