@@ -6,11 +6,10 @@ import json
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _delivery as D
 from ansible_collections.moana.orchestration.plugins.module_utils import _layout as L
@@ -66,19 +65,26 @@ class Team:
         T.ensure_session(self.server, self.spec)
 
     def wait_for(self, predicate, timeout: float, what: str):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.1)
-        raise AssertionError("%s did not happen within %ss; dispatcher log:\n%s" % (
-            what, timeout, (self.dir / "dispatch.log").read_text()[-3000:]))
+        return wait_for(predicate, timeout, what, lambda: "dispatcher log:\n" + self.log()[-3000:], interval=0.1)
+
+    def log(self) -> str:
+        path = self.dir / "dispatch.log"
+        return path.read_text() if path.exists() else ""
+
+    def since_start(self) -> list[str]:
+        """The lines the running dispatcher logged (the log file is appended to by each one)."""
+        lines = self.log().splitlines()
+        starts = [n for n, line in enumerate(lines) if "dispatcher watching" in line]
+        return lines[starts[-1]:] if starts else []
+
+    def status(self) -> str:
+        return self.tmux("show-options", "-v", "-t", "=team:", "status-right")
 
     def facts(self):
         return B.facts(B.load(str(self.board)))
 
     def delivered(self) -> list[str]:
-        return [line for line in (self.dir / "dispatch.log").read_text().splitlines() if ": delivered [" in line]
+        return [line for line in self.log().splitlines() if ": delivered [" in line]
 
     def logs(self) -> str:
         return "".join(p.read_text(errors="replace") for p in (self.dir / "logs").glob("*.log"))
@@ -113,9 +119,8 @@ def test_every_task_of_a_plan_completes_through_typed_notices_only(team_factory)
     assert len(keys) == len(set(keys)), "a notice was delivered twice:\n" + "\n".join(delivered)
     assert "typed while busy" not in team.logs()
     # The status line shows the agents and the board's counts (refreshed when the board changes).
-    team.wait_for(lambda: "done 12" in team.tmux("show-options", "-v", "-t", "=team:", "status-right"), 5,
-                  "the status line's count")
-    assert "amp:idle" in team.tmux("show-options", "-v", "-t", "=team:", "status-right")
+    team.wait_for(lambda: "done 12" in team.status(), 5, "the status line's count")
+    assert "amp:idle" in team.status()
 
 
 def test_a_restarted_dispatcher_repeats_nothing(team_factory):
@@ -128,8 +133,25 @@ def test_a_restarted_dispatcher_repeats_nothing(team_factory):
                   "the completion notice to the orchestrator")
     before = team.delivered()
     team.stop_dispatcher()
+    # Nothing may be typed again. To see that without waiting an arbitrary time, two markers go through the
+    # dispatcher's own queue. Each round it serves the agents in order (claude, amp, antigravity, codex),
+    # an agent's queue before its notices, and logs every notice it types or has to hold back ("waiting to
+    # deliver"). The first marker, for codex (served last), ends up in a round that has tried every agent's
+    # notices; the second, for claude (served first) and left only once the first was typed, in a later
+    # round: by then that round's attempts, codex's notices after its marker included, are in the log.
+    first = os.path.basename(D.enqueue(str(team.dir / "queue"), "codex", "marker one"))
     team.start_dispatcher()
-    time.sleep(3)
+    team.wait_for(lambda: any("codex: delivered queued message " + first in l for l in team.since_start()), 30,
+                  "the first marker's delivery")
+    second = os.path.basename(D.enqueue(str(team.dir / "queue"), "claude", "marker two"))
+    team.wait_for(lambda: any("claude: delivered queued message " + second in l for l in team.since_start()), 30,
+                  "the second marker's delivery")
+    lines = team.since_start()
+    upto = next(n for n, line in enumerate(lines) if "queued message " + second in line)
+    marker = next(n for n, line in enumerate(lines) if "queued message " + first in line)
+    # Before the first marker: at most codex waiting to be free for it; between the markers: nothing at all.
+    assert all("codex: waiting to deliver" in line for line in lines[1:marker]), "\n".join(lines)
+    assert lines[marker + 1:upto] == [], "\n".join(lines)
     assert team.delivered() == before
     B.update(str(team.board), lambda b: B.add_task(b, "two", "amp"))
     team.wait_for(lambda: len(team.facts()["completions"]) == 2, 30, "TASK-002's completion")
@@ -139,7 +161,9 @@ def test_a_dead_worker_with_auto_restart_comes_back_and_the_board_says_so(team_f
     team = team_factory(0, auto_restart=True)
     team.start_panes()
     team.start_dispatcher()
-    time.sleep(2.5)  # the dispatcher sees the live panes (and remembers their variables)
+    # The status line is set at the end of a scan that found amp's live pane; that scan also read (and
+    # remembered) its variables, which the restart needs.
+    team.wait_for(lambda: "amp:" in team.status(), 20, "the dispatcher's first scan of the panes")
     amp = team.tmux.panes("team")["amp"]
     os.kill(amp["pid"], signal.SIGKILL)
     team.wait_for(lambda: not team.tmux.panes("team")["amp"]["dead"] and team.tmux.panes("team")["amp"]["pid"] != amp["pid"],
