@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
-from conftest import REPO
+from conftest import REPO, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _layout as L
 from ansible_collections.moana.orchestration.plugins.module_utils import _simulate as S
@@ -45,23 +44,16 @@ def test_a_simulated_team_in_tmux_completes_a_plan_and_exits_on_request(tmux, tm
     server = T.open_server(socket_name=tmux.socket_name)
     T.ensure_session(server, spec)
 
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        messages = [m["text"] for m in B.facts(B.load(str(board)))["messages"]]
-        if "plan complete: 9 tasks done" in messages:
-            break
-        time.sleep(0.2)
+    wait_for(lambda: "plan complete: 9 tasks done" in [m["text"] for m in B.facts(B.load(str(board)))["messages"]],
+             60, "the plan's completion", lambda: board.read_text(), interval=0.2)
     facts = B.facts(B.load(str(board)))
-    assert "plan complete: 9 tasks done" in [m["text"] for m in facts["messages"]], facts
     assert facts["tasks"] == [] and len(facts["completions"]) == 9
     assert {c["completed_by"] for c in facts["completions"]} == {"amp", "antigravity", "codex"}
 
     panes = tmux.panes("sim")
     for name in ("claude", "amp", "antigravity", "codex"):
         tmux("send-keys", "-t", panes[name]["id"], "/exit", "Enter")
-    deadline = time.monotonic() + 10
-    while not all(p["dead"] for p in tmux.panes("sim").values()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert all(p["dead"] for p in tmux.panes("sim").values())
+    wait_for(lambda: all(p["dead"] for p in tmux.panes("sim").values()), 10, "every agent's exit",
+             lambda: str(tmux.panes("sim")))
     states = {a["agent"]: a["state"] for a in B.facts(B.load(str(board)))["agents"]}
     assert states == {"claude": "OFFLINE", "amp": "OFFLINE", "antigravity": "OFFLINE", "codex": "OFFLINE"}

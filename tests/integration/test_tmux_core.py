@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
+from conftest import wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _layout as L
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
@@ -124,10 +124,7 @@ def test_a_pane_that_vanished_without_remain_on_exit_comes_back(tmux, tmp_path):
     params = seed(tmp_path, remain_on_exit=False)
     params["windows"][0]["panes"][1]["command"] = "sleep 0.3"
     ensure(tmux, params)
-    deadline = time.monotonic() + 5
-    while "amp" in tmux.panes("team") and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert "amp" not in tmux.panes("team")
+    wait_for(lambda: "amp" not in tmux.panes("team"), 5, "amp's pane to go")
     params["windows"][0]["panes"][1]["command"] = "sleep 600"
     result = ensure(tmux, params)
     assert result["created"] == ["amp"]
@@ -191,10 +188,8 @@ def test_read_and_capture(tmux, tmp_path):
     ensure(tmux, params)
     state = T.read_session(server, "team")
     pane = state.windows[0].panes[0]
-    deadline = time.monotonic() + 5
-    while T.capture(server, pane.pane_id, 2) != ["two", "three"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert T.capture(server, pane.pane_id, 2) == ["two", "three"]
+    wait_for(lambda: T.capture(server, pane.pane_id, 2) == ["two", "three"], 5, "the pane's last two lines",
+             lambda: str(T.capture(server, pane.pane_id, 5)))
     assert pane.name == "talker" and pane.current_command == "sleep" and pane.pid > 0
     # Another session's name that is a prefix does not match (exact targets).
     assert T.read_session(server, "tea") is None
@@ -224,9 +219,7 @@ def test_absent_asks_panes_to_exit_then_ends_what_they_left_behind(tmux, tmp_pat
         {"name": "polite", "command": reader, "exit_text": "/exit"},
         {"name": "stubborn", "command": daemon}]}]}
     ensure(tmux, params)
-    deadline = time.monotonic() + 5
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(marker.exists, 5, "the daemon's pid file")
     leftover = int(marker.read_text())
     server = T.open_server(socket_name=tmux.socket_name)
     result = T.ensure_absent(server, "team", spec=L.parse_session(params), exit_timeout=2)
