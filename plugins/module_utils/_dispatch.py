@@ -19,22 +19,33 @@ atomically after each delivery, so a restarted dispatcher never repeats one.
 Messages left by ``tmux_send`` in the queue folder are typed the same way.
 Every few seconds it also reads the panes: the session's status line shows
 each agent's state and the board's counts, and dead agents with
-``auto_restart`` are respawned within a rate limit. Standard library only.
+``auto_restart`` are respawned within a rate limit. SIGTERM stops it between
+two deliveries, never during one. Standard library only.
+
+Parts, each testable alone: the notices (``wanted``, ``pending``, ``prune``,
+pure), ``SentState`` (the state file), ``BoardWatch`` (the board's stat and
+facts), ``scan_panes``/``read_states`` (the panes), ``Environments`` (the
+variables' values for a respawn), ``RestartPolicy``/``Restarts`` (who is
+respawned when), ``StatusLine``, ``Courier`` (one delivery, logged), ``Stop``/
+``SignalStop``; ``Dispatcher`` puts them together in ``step`` and ``run``.
+The configuration's schema is ``_dispatch_config``'s.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 
 try:
     from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board as board_lib
-    from ansible_collections.moana.orchestration.plugins.module_utils import _delivery, _tmux
+    from ansible_collections.moana.orchestration.plugins.module_utils import _delivery, _dispatch_config, _tmux
 except ImportError:  # deployed with the orchestra command: the files sit side by side
     import _agents  # type: ignore[no-redef]
     import _board as board_lib  # type: ignore[no-redef]
     import _delivery  # type: ignore[no-redef]
+    import _dispatch_config  # type: ignore[no-redef]
     import _tmux  # type: ignore[no-redef]
 
 SENDER = "orchestra"
@@ -42,49 +53,13 @@ SENDER = "orchestra"
 RETRY = 0.25
 # Outcomes after which a notice is not typed again ("failed": typed, but not taken).
 DONE = ("delivered", "failed")
-CONFIG_KEYS = ("session", "socket_name", "socket_path", "board", "state_file", "queue_dir", "log_file",
-               "agents", "restart", "status_line", "poll", "scan", "settle")
-AGENT_KEYS = ("name", "role", "type", "prompt", "typed_prompt", "auto_restart", "environment_names",
-              "submit_delay")
-
-
-class ConfigError(ValueError):
-    """The dispatcher's configuration cannot work; the message names the key."""
-
-
-def load_config(path: str) -> dict:
-    """Read and check the JSON configuration the orchestration role writes (team.json)."""
-    try:
-        with open(path, encoding="utf-8") as stream:
-            config = json.load(stream)
-    except OSError as exc:
-        raise ConfigError("cannot read the dispatcher configuration %s: %s" % (path, exc.strerror)) from None
-    except ValueError as exc:
-        raise ConfigError("%s is not valid JSON: %s" % (path, exc)) from None
-    unknown = sorted(set(config) - set(CONFIG_KEYS))
-    if unknown:
-        raise ConfigError("%s: unknown key(s) %s" % (path, ", ".join(unknown)))
-    for key in ("session", "board", "state_file", "agents"):
-        if not config.get(key):
-            raise ConfigError("%s: %s is missing" % (path, key))
-    for agent in config["agents"]:
-        bad = sorted(set(agent) - set(AGENT_KEYS))
-        if bad or not agent.get("name"):
-            raise ConfigError("%s: agent %r has unknown key(s) %s or no name" % (path, agent.get("name"), ", ".join(bad)))
-    if sum(1 for a in config["agents"] if a.get("role") == "orchestrator") != 1:
-        raise ConfigError("%s: exactly one agent must have role orchestrator" % path)
-    config.setdefault("restart", {})
-    config["restart"] = {"max": 3, "window": 600.0, "delay": 2.0, **config["restart"]}
-    for key, default in (("poll", 0.05), ("scan", 5.0), ("settle", 0.03)):
-        config[key] = float(config.get(key) or default)
-    return config
+# The configuration's schema is _dispatch_config's (the team module builds it with the same one).
+CONFIG_KEYS, AGENT_KEYS = _dispatch_config.CONFIG_KEYS, _dispatch_config.AGENT_KEYS
+ConfigError = _dispatch_config.ConfigError
+load_config = _dispatch_config.load
 
 
 # --------------------------------------------------------------------------- notices (pure)
-
-
-def _number(entry_id: str) -> int:
-    return int(entry_id.rsplit("-", 1)[1]) if entry_id.rsplit("-", 1)[-1].isdigit() else 0
 
 
 def wanted(facts: dict, agents: list[str], orchestrator: str, message_floor: int) -> dict[str, list[tuple[str, str]]]:
@@ -112,12 +87,12 @@ def wanted(facts: dict, agents: list[str], orchestrator: str, message_floor: int
         add(orchestrator, "%s:COMPLETED>%s" % (done["id"], orchestrator),
             "%s was completed by %s: run orchestra task show %s" % (done["id"], done["completed_by"], done["id"]))
     for message in facts["messages"]:
-        if _number(message["id"]) <= message_floor:
+        if board_lib.id_number(message["id"]) <= message_floor:
             continue
         recipients = [a for a in agents if a != message["from"]] if message["to"] == "all" else [message["to"]]
         for agent in recipients:
             add(agent, "%s>%s" % (message["id"], agent), "%s from %s: run orchestra msg list --to %s --since MSG-%03d"
-                % (message["id"], message["from"], agent, _number(message["id"]) - 1))
+                % (message["id"], message["from"], agent, board_lib.id_number(message["id"]) - 1))
     return out
 
 
@@ -167,7 +142,107 @@ class RestartPolicy:
         return len(self.history[agent])
 
 
-# --------------------------------------------------------------------------- the loop
+class Restarts:
+    """Which dead agents to respawn now: remembers when each died and whom it gave up on (no tmux, no board)."""
+
+    def __init__(self, policy: RestartPolicy):
+        self.policy = policy
+        self.died: dict[str, float] = {}
+        self.gave_up: set[str] = set()
+
+    def decide(self, panes: dict[str, dict], agents: dict[str, dict], environments: "Environments",
+               now: float) -> list[tuple[str, str, object]]:
+        """[(agent, 'restart', its variables' values) or (agent, 'give_up', why)] for the dead panes due now."""
+        decisions: list[tuple[str, str, object]] = []
+        for name, pane in panes.items():
+            if not pane["dead"]:
+                self.died.pop(name, None)
+                continue
+            agent = agents[name]
+            if not agent.get("auto_restart") or name in self.gave_up:
+                continue
+            decision = self.policy.decide(name, self.died.setdefault(name, now), now)
+            if decision == "later":
+                continue
+            if decision == "give_up":
+                self.gave_up.add(name)
+                decisions.append((name, "give_up", "%s died %d times within %.0f s: not restarted again; fix it, "
+                                  "then run the start playbook" % (name, self.policy.max, self.policy.window)))
+                continue
+            values = environments.values(name)
+            missing = [n for n in agent.get("environment_names") or [] if n not in values]
+            if missing:
+                self.gave_up.add(name)
+                decisions.append((name, "give_up", "%s died and cannot be restarted here: the values of %s were "
+                                  "never seen while it ran; run the start playbook" % (name, ", ".join(missing))))
+                continue
+            decisions.append((name, "restart", values))
+        return decisions
+
+    def restarted(self, name: str, now: float) -> int:
+        """Count a restart that happened; returns how many fell within the window."""
+        self.died.pop(name, None)
+        return self.policy.record(name, now)
+
+
+# --------------------------------------------------------------------------- the loop's parts
+
+
+def make_log(out):
+    """A function writing a timestamped line to ``out`` (nowhere when None)."""
+
+    def log(text: str) -> None:
+        if out is not None:
+            out.write("%s %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), text))
+            out.flush()
+
+    return log
+
+
+class SentState:
+    """Keys of delivered notices and the message floor, in a state file written atomically after each
+    delivery, so a restarted dispatcher repeats nothing."""
+
+    def __init__(self, path: str, sent: set[str], message_floor: int):
+        self.path, self.sent, self.message_floor = path, sent, message_floor
+
+    @classmethod
+    def load(cls, path: str, board: str, agents: list[str], orchestrator: str, log) -> "SentState":
+        """The state file's contents; on a first run (or an unreadable file), what the board already holds."""
+        try:
+            with open(path, encoding="utf-8") as stream:
+                data = json.load(stream)
+            return cls(path, set(data["sent"]), int(data["message_floor"]))
+        except FileNotFoundError:
+            pass
+        except (ValueError, KeyError, TypeError) as exc:
+            log("state file %s is unreadable (%s): starting afresh" % (path, exc))
+        state = cls(path, *history(board, agents, orchestrator))
+        state.save()
+        return state
+
+    def save(self) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        board_lib.atomic_write(self.path, json.dumps({"message_floor": self.message_floor,
+                                                      "sent": sorted(self.sent)}, indent=1) + "\n")
+
+    def record(self, keys: list[str], facts: dict) -> None:
+        """Add delivered keys, forget those whose entry left the board, save."""
+        self.sent = prune(self.sent | set(keys), facts)
+        self.save()
+
+
+def history(board: str, agents: list[str], orchestrator: str) -> tuple[set[str], int]:
+    """What a first run counts as already told: completions, failures and messages on the board now
+    (PENDING tasks are still told); and the last message's number."""
+    try:
+        facts = board_lib.facts(board_lib.load(board))
+    except (board_lib.BoardError, OSError):
+        return set(), 0
+    floor = max([board_lib.id_number(m["id"]) for m in facts["messages"]] or [0])
+    sent = {key for notices in wanted(facts, agents, orchestrator, floor).values()
+            for key, dummy in notices if ":PENDING>" not in key}
+    return sent, floor
 
 
 def _board_stamp(path: str):
@@ -178,76 +253,23 @@ def _board_stamp(path: str):
     return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
 
-class Dispatcher:
-    """One dispatcher: configuration, tmux client, cursor, trackers; ``run`` loops, ``step`` does one round."""
+class BoardWatch:
+    """The board's stat, polled; on a change, a pause for a burst of writes to land, then one parse."""
 
-    def __init__(self, config: dict, server=None, out=None, clock=time.monotonic, sleep=time.sleep):
-        self.config = config
-        self.server = server or _tmux.Client(config.get("socket_name") or None, config.get("socket_path") or None)
-        self.agents = {a["name"]: a for a in config["agents"]}
-        self.orchestrator = next(a["name"] for a in config["agents"] if a.get("role") == "orchestrator")
-        self.policy = RestartPolicy(int(config["restart"]["max"]), float(config["restart"]["window"]),
-                                    float(config["restart"]["delay"]))
-        self.tracker = _agents.Tracker()
-        self.clock, self.sleep = clock, sleep
-        self.out = out
+    def __init__(self, path: str, settle: float, log, sleep=time.sleep):
+        self.path, self.settle, self.log, self.sleep = path, settle, log, sleep
         self.stamp = None
-        self.facts: dict | None = None
-        self.panes: dict[str, dict] = {}
-        self.states: dict[str, str] = {}
-        # Per agent: (pane id, pid) it was read from, and its variables' values. Memory only.
-        self.environments: dict[str, tuple] = {}
-        self.died: dict[str, float] = {}
-        self.gave_up: set[str] = set()
-        self.shown_status = None
-        self.deferred: dict[str, str] = {}
-        self.next_scan = 0.0
-        self.dirty = True
-        self.sent, self.message_floor = self.load_state()
+        self.facts: dict | None = None  # None: no board, or one that does not parse
 
-    # -- state file
-    def load_state(self) -> tuple[set[str], int]:
-        try:
-            with open(self.config["state_file"], encoding="utf-8") as stream:
-                state = json.load(stream)
-            return set(state["sent"]), int(state["message_floor"])
-        except FileNotFoundError:
-            pass
-        except (ValueError, KeyError, TypeError) as exc:
-            self.log("state file %s is unreadable (%s): starting afresh" % (self.config["state_file"], exc))
-        floor = 0
-        try:
-            facts = board_lib.facts(board_lib.load(self.config["board"]))
-            floor = max([_number(m["id"]) for m in facts["messages"]] or [0])
-            # Completions and failures already on the board are history, not news.
-            sent = {key for notices in wanted(facts, list(self.agents), self.orchestrator, floor).values()
-                    for key, dummy in notices if ":PENDING>" not in key}
-        except (board_lib.BoardError, OSError):
-            sent = set()
-        self.save_state(sent, floor)
-        return sent, floor
-
-    def save_state(self, sent: set[str], floor: int) -> None:
-        path = self.config["state_file"]
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        board_lib.atomic_write(path, json.dumps({"message_floor": floor, "sent": sorted(sent)}, indent=1) + "\n")
-
-    def log(self, text: str) -> None:
-        line = "%s %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), text)
-        if self.out is not None:
-            self.out.write(line)
-            self.out.flush()
-
-    # -- board
-    def read_board(self) -> bool:
-        """Re-read the board when its stat changed; True when it did."""
-        stamp = _board_stamp(self.config["board"])
+    def changed(self) -> bool:
+        """Re-read the board when its stat changed; True when it was read."""
+        stamp = _board_stamp(self.path)
         if stamp == self.stamp:
             return False
-        self.sleep(self.config["settle"])  # let a burst of writes land, then read once
-        stamp = _board_stamp(self.config["board"])
+        self.sleep(self.settle)
+        stamp = _board_stamp(self.path)
         try:
-            self.facts = board_lib.facts(board_lib.load(self.config["board"]))
+            self.facts = board_lib.facts(board_lib.load(self.path))
         except board_lib.BoardParseError as exc:
             self.log("board unreadable, nothing sent until it is fixed: %s" % exc)
             self.stamp, self.facts = stamp, None
@@ -258,82 +280,219 @@ class Dispatcher:
         self.stamp = stamp
         return True
 
-    # -- panes
-    def scan(self) -> None:
-        """Read the session's panes and every agent's screen; refresh the status line; restart the dead."""
-        state = _tmux.read_session(self.server, self.config["session"])
-        self.panes = {}
-        for pane in state.panes() if state else ():
-            if pane.name in self.agents:
-                self.panes[pane.name] = {"id": pane.pane_id, "dead": pane.dead, "pid": pane.pid}
-        screens = _tmux.read_screens(self.server, [p["id"] for p in self.panes.values()]) if self.panes else {}
-        for name in self.agents:
-            pane = self.panes.get(name)
-            if pane is None:
-                self.states[name] = "absent"
-                continue
-            self.states[name] = _agents.read_state(self.server, pane["id"], self.agents[name].get("type", "generic"),
-                                                   self.tracker, screens.get(pane["id"]))[0]
-            self.remember_environment(name, pane)
-        self.restart_dead()
-        self.show_status()
 
-    def remember_environment(self, name: str, pane: dict) -> None:
-        """Keep (in memory only) the values of the agent's variables from its live process, for a respawn."""
-        names = self.agents[name].get("environment_names") or []
+def scan_panes(server, session: str, names) -> dict[str, dict]:
+    """The agents' panes in the session: name -> {id, dead, pid}; agents without a pane are left out."""
+    state = _tmux.read_session(server, session)
+    return {pane.name: {"id": pane.pane_id, "dead": pane.dead, "pid": pane.pid}
+            for pane in (state.panes() if state else ()) if pane.name in names}
+
+
+def read_states(server, panes: dict[str, dict], agents: dict[str, dict], tracker) -> dict[str, str]:
+    """Every agent's state from its screen (all panes read in one tmux call); 'absent' without a pane."""
+    screens = _tmux.read_screens(server, [p["id"] for p in panes.values()]) if panes else {}
+    states = {}
+    for name, agent in agents.items():
+        pane = panes.get(name)
+        states[name] = "absent" if pane is None else _agents.read_state(
+            server, pane["id"], agent.get("type", "generic"), tracker, screens.get(pane["id"]))[0]
+    return states
+
+
+class Environments:
+    """The values of each agent's variables, read from its live process's environ while it ran, for a
+    respawn. Memory only: the configuration names variables, never values."""
+
+    def __init__(self, proc: str = "/proc"):
+        self.proc = proc
+        self.seen: dict[str, tuple] = {}  # agent -> ((pane id, pid) read from, {name: value})
+
+    def remember(self, name: str, pane: dict, names: list[str]) -> None:
         if pane["dead"] or not pane["pid"] or not names:
             return
         process = (pane["id"], pane["pid"])
-        if self.environments.get(name, (None,))[0] == process:
+        if self.seen.get(name, (None,))[0] == process:
             return
         try:
-            with open("/proc/%d/environ" % pane["pid"], "rb") as stream:
+            with open("%s/%d/environ" % (self.proc, pane["pid"]), "rb") as stream:
                 pairs = [item.decode("utf-8", "replace").partition("=") for item in stream.read().split(b"\0") if item]
         except OSError:
             return
-        self.environments[name] = (process, {k: v for k, dummy, v in pairs if k in names})
+        self.seen[name] = (process, {k: v for k, dummy, v in pairs if k in names})
+
+    def values(self, name: str) -> dict[str, str]:
+        return self.seen.get(name, (None, {}))[1]
+
+
+class StatusLine:
+    """The session's status-right (agents' states, the board's counts), set only when its text changed."""
+
+    def __init__(self, server, session: str, enabled: bool, log):
+        self.server, self.session, self.enabled, self.log = server, session, enabled, log
+        self.shown: str | None = None
+
+    def show(self, states: dict[str, str], facts: dict | None) -> None:
+        if not self.enabled:
+            return
+        line = status_line({n: s for n, s in states.items() if s != "absent"}, facts)
+        if line == self.shown:
+            return
+        try:
+            _tmux.set_status_right(self.server, self.session, line)
+            self.shown = line
+        except _tmux.TmuxError as exc:
+            self.log("status line not set: %s" % exc)
+
+
+class Courier:
+    """Types one text into one agent's pane through ``_delivery.deliver`` (never waiting for the agent)
+    and logs what happened."""
+
+    def __init__(self, server, tracker, log, sleep=time.sleep, clock=time.monotonic, deliver=None):
+        self.server, self.tracker, self.log, self.sleep, self.clock = server, tracker, log, sleep, clock
+        self.type_text = deliver or _delivery.deliver
+
+    def deliver(self, name: str, agent: dict, pane_id: str, text: str, label: str) -> dict:
+        """``_delivery.deliver``'s result; status ``error`` when tmux refused (the pane may be gone).
+
+        ``label`` names what is sent in the log (the notices' keys, or the queued file)."""
+        try:  # submit_delay: the configuration may override the agent type's
+            result = self.type_text(self.server, pane_id, text, agent.get("type", "generic"),
+                                    submit_delay=agent.get("submit_delay"), wait_timeout=0.0,
+                                    tracker=self.tracker, sleep=self.sleep, clock=self.clock)
+        except _tmux.TmuxError as exc:
+            self.log("%s: not delivered: %s" % (name, exc))
+            return {"status": "error", "state": "unknown"}
+        if result["status"] != "queued":
+            self.log("%s: %s %s (%s, %d attempt(s), %.2f s): %s" % (
+                name, result["status"], label, result["method"], result["attempts"], result["waited"],
+                result["text"][:300]))
+        return result
+
+
+class Stop:
+    """A request to stop, which the loop checks between deliveries (a delivery is never cut)."""
+
+    def __init__(self, sleep=time.sleep):
+        self.reason: str | None = None
+        self.sleep = sleep
+
+    def request(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+
+    def __call__(self) -> bool:
+        return self.reason is not None
+
+    def wait(self, seconds: float) -> None:
+        """Pause between rounds (returns early when a stop is requested meanwhile, where it can tell)."""
+        if not self():
+            self.sleep(seconds)
+
+
+class SignalStop(Stop):
+    """SIGTERM (by default) as the stop request.
+
+    The signal is blocked and taken when the loop asks rather than handled
+    where it lands: ``background_process`` signals the whole process group,
+    and the ``tmux`` clients a delivery runs are in it; they inherit the
+    blocked signal (tmux keeps the mask), so the text, the submit key and the
+    check all reach the pane. ``wait`` returns as soon as the signal arrives.
+    """
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__()
+        self.signum = signum
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signum})
+
+    def _take(self, timeout: float) -> None:
+        if self.reason is None and signal.sigtimedwait({self.signum}, max(timeout, 0.0)) is not None:
+            self.request(signal.Signals(self.signum).name)
+
+    def __call__(self) -> bool:
+        self._take(0.0)
+        return super().__call__()
+
+    def wait(self, seconds: float) -> None:
+        self._take(seconds)
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+class Dispatcher:
+    """The parts above put together: ``step`` does one round, ``run`` loops until stopped."""
+
+    def __init__(self, config: dict, server=None, out=None, clock=time.monotonic, sleep=time.sleep, deliver=None):
+        self.config = config
+        self.server = server or _tmux.Client(config.get("socket_name") or None, config.get("socket_path") or None)
+        self.agents = {a["name"]: a for a in config["agents"]}
+        self.orchestrator = next(a["name"] for a in config["agents"] if a.get("role") == "orchestrator")
+        self.clock, self.sleep = clock, sleep
+        self.log = make_log(out)
+        self.tracker = _agents.Tracker()
+        self.watch = BoardWatch(config["board"], config["settle"], self.log, sleep)
+        self.environments = Environments()
+        self.restarts = Restarts(RestartPolicy(int(config["restart"]["max"]), float(config["restart"]["window"]),
+                                               float(config["restart"]["delay"])))
+        self.status = StatusLine(self.server, config["session"], config.get("status_line", True), self.log)
+        self.courier = Courier(self.server, self.tracker, self.log, sleep, clock, deliver)
+        self.stop = Stop(sleep)
+        self.panes: dict[str, dict] = {}
+        self.states: dict[str, str] = {}
+        self.deferred: dict[str, str] = {}
+        self.next_scan = 0.0
+        self.dirty = True
+        self.state = SentState.load(config["state_file"], config["board"], list(self.agents), self.orchestrator,
+                                    self.log)
+
+    @property
+    def facts(self) -> dict | None:
+        return self.watch.facts
+
+    # -- panes
+    def scan(self) -> None:
+        """Read the session's panes and every agent's screen; remember environments; restart the dead;
+        refresh the status line."""
+        self.panes = scan_panes(self.server, self.config["session"], self.agents)
+        self.states = read_states(self.server, self.panes, self.agents, self.tracker)
+        for name, pane in self.panes.items():
+            self.environments.remember(name, pane, self.agents[name].get("environment_names") or [])
+        self.restart_dead()
+        self.show_status()
+
+    def show_status(self) -> None:
+        if self.panes:
+            self.status.show(self.states, self.facts)
 
     def restart_dead(self) -> None:
+        """Respawn the dead agents ``Restarts`` says are due; tell the board; queue typed initial prompts."""
         now = self.clock()
-        for name, pane in self.panes.items():
-            if not pane["dead"]:
-                self.died.pop(name, None)
+        for name, action, detail in self.restarts.decide(self.panes, self.agents, self.environments, now):
+            if action == "give_up":
+                self.tell_board(name, "BLOCKED", detail)
                 continue
-            agent = self.agents[name]
-            if not agent.get("auto_restart") or name in self.gave_up:
-                continue
-            died_at = self.died.setdefault(name, now)
-            decision = self.policy.decide(name, died_at, now)
-            if decision == "later":
-                continue
-            if decision == "give_up":
-                self.gave_up.add(name)
-                self.tell_board(name, "BLOCKED", "%s died %d times within %.0f s: not restarted again; fix it, then run "
-                                "the start playbook" % (name, self.policy.max, self.policy.window))
-                continue
-            env = self.environments.get(name, (None, {}))[1]
-            missing = [n for n in agent.get("environment_names") or [] if n not in env]
-            if missing:
-                self.gave_up.add(name)
-                self.tell_board(name, "BLOCKED", "%s died and cannot be restarted here: the values of %s were never "
-                                "seen while it ran; run the start playbook" % (name, ", ".join(missing)))
-                continue
+            pane_id = self.panes[name]["id"]
             try:
-                _tmux.respawn(self.server, pane["id"], env)
+                _tmux.respawn(self.server, pane_id, detail)
             except _tmux.TmuxError as exc:
                 self.log("%s: restart failed: %s" % (name, exc))
                 continue
-            count = self.policy.record(name, now)
-            self.died.pop(name, None)
-            self.tracker.forget(pane["id"])
+            count = self.restarts.restarted(name, now)
+            self.tracker.forget(pane_id)
+            policy = self.restarts.policy
             self.tell_board(name, "IDLE", "%s died and was restarted (%d of %d within %.0f s)"
-                            % (name, count, self.policy.max, self.policy.window))
-            if agent.get("typed_prompt") and agent.get("prompt"):
-                try:
-                    with open(agent["prompt"], encoding="utf-8") as stream:
-                        _delivery.enqueue(self.config["queue_dir"], name, stream.read())
-                except OSError as exc:
-                    self.log("%s: initial prompt %s unreadable: %s" % (name, agent["prompt"], exc))
+                            % (name, count, policy.max, policy.window))
+            self.queue_prompt(name)
+
+    def queue_prompt(self, name: str) -> None:
+        agent = self.agents[name]
+        if agent.get("typed_prompt") and agent.get("prompt"):
+            try:
+                with open(agent["prompt"], encoding="utf-8") as stream:
+                    _delivery.enqueue(self.config["queue_dir"], name, stream.read())
+            except OSError as exc:
+                self.log("%s: initial prompt %s unreadable: %s" % (name, agent["prompt"], exc))
 
     def tell_board(self, name: str, state: str, text: str) -> None:
         self.log(text)
@@ -343,45 +502,26 @@ class Dispatcher:
         except (board_lib.BoardError, OSError) as exc:
             self.log("could not write to the board: %s" % exc)
 
-    def show_status(self) -> None:
-        if not self.config.get("status_line", True) or not self.panes:
-            return
-        line = status_line({n: s for n, s in self.states.items() if s != "absent"}, self.facts)
-        if line == self.shown_status:
-            return
-        try:
-            _tmux.set_status_right(self.server, self.config["session"], line)
-            self.shown_status = line
-        except _tmux.TmuxError as exc:
-            self.log("status line not set: %s" % exc)
-
     # -- delivery
     def deliver(self, name: str, text: str, label: str) -> str:
-        """Type one notice into an idle agent; returns the outcome (delivered, failed, or the agent's state).
-
-        ``label`` names what is sent in the log (the notices' keys, or the queued file)."""
+        """Type one text into an idle agent; returns the outcome (delivered, failed, or the agent's state)."""
         pane = self.panes.get(name)
         if pane is None or pane["dead"]:
             return "absent" if pane is None else "dead"
-        agent = self.agents[name]
-        try:  # submit_delay: the configuration may override the agent type's
-            result = _delivery.deliver(self.server, pane["id"], text, agent.get("type", "generic"),
-                                       submit_delay=agent.get("submit_delay"), wait_timeout=0.0,
-                                       tracker=self.tracker, sleep=self.sleep, clock=self.clock)
-        except _tmux.TmuxError as exc:
-            self.log("%s: not delivered: %s" % (name, exc))
+        result = self.courier.deliver(name, self.agents[name], pane["id"], text, label)
+        if result["status"] == "error":
             self.next_scan = 0.0  # the pane may be gone: look again
             return "failed"
         if result["status"] == "queued":
             self.states[name] = result["state"]
             return result["state"]
-        self.log("%s: %s %s (%s, %d attempt(s), %.2f s): %s" % (
-            name, result["status"], label, result["method"], result["attempts"], result["waited"], result["text"][:300]))
         return result["status"]
 
     def deliver_queued(self, name: str) -> str | None:
         """Type the messages left for the agent in the queue, oldest first; returns what stopped it, or None."""
         for path in _delivery.queued(self.config["queue_dir"], name) if self.config.get("queue_dir") else []:
+            if self.stop():
+                return "stopping"
             with open(path, encoding="utf-8") as stream:
                 outcome = self.deliver(name, stream.read(), "queued message %s" % os.path.basename(path))
             if outcome not in DONE:
@@ -390,18 +530,22 @@ class Dispatcher:
         return None
 
     def deliver_pending(self) -> bool:
-        """Try every agent with something pending; True when something is still waiting."""
+        """Try every agent with something pending, until a stop is requested; True when something still waits."""
         waiting = False
-        notices = pending(wanted(self.facts, list(self.agents), self.orchestrator, self.message_floor),
-                          self.sent) if self.facts else {}
+        facts = self.facts
+        notices = pending(wanted(facts, list(self.agents), self.orchestrator, self.state.message_floor),
+                          self.state.sent) if facts else {}
         for name in self.agents:
+            if self.stop():
+                return True
             outcome = self.deliver_queued(name)
-            if outcome is None and notices.get(name):
+            if outcome is None and notices.get(name) and not self.stop():
                 keys = [key for key, dummy in notices[name]]
                 outcome = self.deliver(name, notice_text(notices[name]), "[%s]" % " ".join(keys))
                 if outcome in DONE:
-                    self.sent = prune(self.sent | set(keys), self.facts)
-                    self.save_state(self.sent, self.message_floor)
+                    self.state.record(keys, facts)
+            if self.stop():
+                return True
             if outcome is None or outcome in DONE:
                 self.deferred.pop(name, None)
                 continue
@@ -414,7 +558,7 @@ class Dispatcher:
     def step(self) -> float:
         """One round; returns how long to sleep before the next."""
         now = self.clock()
-        if self.read_board():
+        if self.watch.changed():
             self.dirty = True
             self.show_status()
         if now >= self.next_scan:
@@ -430,9 +574,13 @@ class Dispatcher:
             return max(self.config["poll"], RETRY)
         return self.config["poll"]
 
-    def run(self, stop=lambda: False) -> int:
+    def run(self, stop: Stop | None = None) -> int:
+        """Loop until ``stop`` is requested (checked between deliveries and between rounds); returns 0."""
+        if stop is not None:
+            self.stop = stop
         self.log("dispatcher watching %s for session %s (agents %s)" % (
             self.config["board"], self.config["session"], ", ".join(self.agents)))
-        while not stop():
-            self.sleep(self.step())
+        while not self.stop():
+            self.stop.wait(self.step())
+        self.log("dispatcher stopped (%s)" % self.stop.reason)
         return 0

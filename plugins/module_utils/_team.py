@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import shlex
 
+from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch_config
+
 ROLES = ("orchestrator", "worker")
 COMPLEXITIES = ("high", "medium", "low")
 # The types whose screens _agents.PATTERNS knows how to read (a unit test keeps the two equal):
@@ -224,7 +226,7 @@ def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str,
     Holds no value of any variable, only names: on a restart the dispatcher
     reuses the values it read from the agent's live process.
     """
-    return {
+    config = {
         "session": session,
         "socket_name": socket_name or "",
         "board": board,
@@ -240,6 +242,10 @@ def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str,
         "status_line": status_line,
         "scan": scan,
     }
+    try:  # the dispatcher's own checks, so that what is built here is what it reads
+        return _dispatch_config.check(config, "the dispatcher's configuration")
+    except _dispatch_config.ConfigError as exc:
+        raise TeamError(str(exc)) from None
 
 
 def typed_prompts(agents: list[dict], home: str) -> list[dict]:

@@ -101,12 +101,13 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils import (
-    _agents, _board, _delivery, _dispatch, _layout, _orchestra, _process, _simulate, _tmux,
+    _agents, _board, _delivery, _dispatch, _dispatch_config, _layout, _orchestra, _process, _simulate, _tmux,
 )
 
 # The command's library: the board, the simulated agents and the dispatcher with the tmux layer it types through.
 LIBRARY = {"lib/%s.py" % module.__name__.rsplit(".", 1)[-1]: module
-           for module in (_agents, _board, _delivery, _dispatch, _layout, _orchestra, _process, _simulate, _tmux)}
+           for module in (_agents, _board, _delivery, _dispatch, _dispatch_config, _layout, _orchestra, _process,
+                          _simulate, _tmux)}
 
 
 def wanted_files(extra: dict) -> dict:

@@ -1,0 +1,67 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Moana Orchestration maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The dispatcher's configuration (``orchestra dispatch --config``): its keys, defaults and checks.
+
+One definition for both ends: ``_team.dispatcher_config`` builds it on the
+controller and checks it here; ``_dispatch.load_config`` reads it on the
+target with the same checks. It imports nothing beyond ``json`` (and that only
+when a file is read), so neither the ``team`` module nor the ``orchestra``
+command pays for the dispatcher's tmux layer. Standard library only.
+"""
+
+from __future__ import annotations
+
+CONFIG_KEYS = ("session", "socket_name", "socket_path", "board", "state_file", "queue_dir", "log_file",
+               "agents", "restart", "status_line", "poll", "scan", "settle")
+AGENT_KEYS = ("name", "role", "type", "prompt", "typed_prompt", "auto_restart", "environment_names",
+              "submit_delay")
+REQUIRED = ("session", "board", "state_file", "agents")
+# Auto-restart: at most max restarts per window seconds per agent, the first after delay seconds, doubling.
+RESTART_DEFAULTS = {"max": 3, "window": 600.0, "delay": 2.0}
+# Seconds: between stats of the board, between reads of the panes, for a burst of writes to land.
+TIMING_DEFAULTS = (("poll", 0.05), ("scan", 5.0), ("settle", 0.03))
+
+
+class ConfigError(ValueError):
+    """The dispatcher's configuration cannot work; the message names the key."""
+
+
+def check(config: dict, where: str) -> dict:
+    """Raise ConfigError naming ``where`` and the key when the configuration cannot work; return it unchanged."""
+    unknown = sorted(set(config) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError("%s: unknown key(s) %s" % (where, ", ".join(unknown)))
+    for key in REQUIRED:
+        if not config.get(key):
+            raise ConfigError("%s: %s is missing" % (where, key))
+    for agent in config["agents"]:
+        bad = sorted(set(agent) - set(AGENT_KEYS))
+        if bad or not agent.get("name"):
+            raise ConfigError("%s: agent %r has unknown key(s) %s or no name" % (where, agent.get("name"), ", ".join(bad)))
+    if sum(1 for a in config["agents"] if a.get("role") == "orchestrator") != 1:
+        raise ConfigError("%s: exactly one agent must have role orchestrator" % where)
+    return config
+
+
+def with_defaults(config: dict) -> dict:
+    """The configuration with every default filled in (restart limits, timings as floats)."""
+    config = dict(config)
+    config["restart"] = {**RESTART_DEFAULTS, **(config.get("restart") or {})}
+    for key, default in TIMING_DEFAULTS:
+        config[key] = float(config.get(key) or default)
+    return config
+
+
+def load(path: str) -> dict:
+    """Read, check and complete the JSON configuration the orchestration role writes (dispatch.json)."""
+    import json  # only the dispatcher reads the file
+
+    try:
+        with open(path, encoding="utf-8") as stream:
+            config = json.load(stream)
+    except OSError as exc:
+        raise ConfigError("cannot read the dispatcher configuration %s: %s" % (path, exc.strerror)) from None
+    except ValueError as exc:
+        raise ConfigError("%s is not valid JSON: %s" % (path, exc)) from None
+    return with_defaults(check(config, path))
