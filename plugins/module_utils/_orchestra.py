@@ -460,7 +460,8 @@ def _dispatch(args, out) -> int:
         config = dispatch_lib.load_config(args.config)
     except dispatch_lib.ConfigError as exc:
         raise UsageError(str(exc)) from None
-    return dispatch_lib.Dispatcher(config, out=out).run()
+    stop = dispatch_lib.SignalStop()  # first: SIGTERM from here on stops it between two deliveries
+    return dispatch_lib.Dispatcher(config, out=out).run(stop)
 
 
 def _since(messages: list[dict], since: str) -> list[dict]:
