@@ -125,23 +125,42 @@ def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit
     """Type ``text`` into the pane and submit it, once the agent is idle.
 
     ``submit_key`` and ``submit_delay`` default to the agent type's (``_agents.PATTERNS``).
+    The pane is held (``_tmux.pane_lock``) from the idle check to the
+    submit check, so no other process types into it meanwhile; waiting for
+    the lock counts in ``wait_timeout``.
 
     Returns ``status``: ``delivered`` (the text left the input line),
-    ``queued`` (the agent was not idle within ``wait_timeout``; nothing was
-    typed; ``state`` says why) or ``failed`` (typed, but still on the input
-    line after ``retries`` more presses of the submit key).
+    ``queued`` (the agent was not idle within ``wait_timeout``, or another
+    process was typing into it; nothing was typed; ``state`` says why) or
+    ``failed`` (typed, but still on the input line after ``retries`` more
+    presses of the submit key).
     """
     clean = sanitise(text)
     if not clean:
         raise DeliveryError("the message is empty once control characters are removed; nothing to send")
     started = clock()
-    state, screen = wait_for_idle(server, pane_id, agent_type, wait_timeout, tracker, sleep=sleep, clock=clock)
-    result = {"state": state, "method": "keys" if as_keys(clean) else "paste", "attempts": 0,
+    result = {"state": "busy", "method": "keys" if as_keys(clean) else "paste", "attempts": 0,
               "text": clean, "waited": 0.0}
+    try:
+        with _tmux.pane_lock(server, pane_id, wait_timeout, sleep=sleep, clock=clock):
+            remaining = max(0.0, wait_timeout - (clock() - started))
+            _deliver_held(server, pane_id, clean, agent_type, submit_key, submit_delay, remaining, retries, tracker,
+                          sleep, clock, result)
+    except _tmux.PaneBusy as exc:
+        result.update(status="queued", message="%s: nothing typed" % exc)
+    result["waited"] = round(clock() - started, 3)
+    return result
+
+
+def _deliver_held(server, pane_id: str, clean: str, agent_type: str, submit_key: str | None,
+                  submit_delay: float | None, wait_timeout: float, retries: int, tracker, sleep, clock,
+                  result: dict) -> None:
+    """``deliver``'s work once the pane is held: wait for idle, type, submit, check; fills ``result``."""
+    state, screen = wait_for_idle(server, pane_id, agent_type, wait_timeout, tracker, sleep=sleep, clock=clock)
+    result["state"] = state
     if state != "idle":
-        result.update(status="queued", waited=round(clock() - started, 3),
-                      message="agent is %s, not idle, after %.0f s: nothing typed" % (state, wait_timeout))
-        return result
+        result.update(status="queued", message="agent is %s, not idle, after %.0f s: nothing typed" % (state, wait_timeout))
+        return
     if screen is not None and screen.in_mode:
         _tmux.leave_mode(server, pane_id)
     if result["method"] == "keys":
@@ -159,12 +178,11 @@ def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit
         for dummy in range(4):  # give the CLI a moment to take the line
             sleep(pause)
             if _input_mark(_tmux.read_screen(server, pane_id)) != typed:
-                result.update(status="delivered", waited=round(clock() - started, 3), message="delivered")
-                return result
+                result.update(status="delivered", message="delivered")
+                return
         pause *= 2
-    result.update(status="failed", waited=round(clock() - started, 3),
+    result.update(status="failed",
                   message="typed, but the text is still on the input line after %d presses of %s" % (retries + 1, key))
-    return result
 
 
 # Messages that could not be typed yet wait in <queue_dir>/<agent>/ as one file each,

@@ -208,6 +208,10 @@ def _quiet_control_echo(fd: int) -> None:
         pass
 
 
+# How the dispatcher's notices begin (_dispatch.notice_text and the keys it names).
+NOTICE_MARKS = ("[orchestra] TASK-", "[orchestra] MSG-")
+
+
 def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dict[str, str] | None = None,
         poll: float = 0.5, stdin=None, stop_when_done: bool = False, nudge_only: bool = False) -> int:
     """The agent's loop, until /exit (or, with ``stop_when_done``, until its work is done).
@@ -256,6 +260,10 @@ def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dic
             if any(is_exit(line) for line in typed):
                 break
             sim.spoke = True
+            for line in typed:
+                # A notice starts its own input; one found later in an input was typed into another's line.
+                if any(mark in line[1:] for mark in NOTICE_MARKS):
+                    sim.say("merged input: a notice was typed into another input (%d chars)" % len(line))
             act()
             if pane.ready():
                 sim.say("typed while busy: input arrived while working")

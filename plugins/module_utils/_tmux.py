@@ -12,6 +12,7 @@ measured 8x (4 panes) to 14x (32 panes) slower (bench/tmux_layout.py).
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import shlex
@@ -136,6 +137,7 @@ class Client:
     """
 
     def __init__(self, socket_name: str | None = None, socket_path: str | None = None, tmux: str = "tmux"):
+        self.socket_name, self.socket_path = socket_name, socket_path
         self.prefix = [tmux] + (["-S", socket_path] if socket_path else ["-L", socket_name] if socket_name else [])
 
     def cmd(self, *argv: str) -> Result:
@@ -519,6 +521,12 @@ def ensure_session(server, spec: _layout.SessionSpec, respawn_dead: bool = True,
     return result
 
 
+# Readline's and the agent CLIs' "kill the line before the cursor"; a tty in canonical mode erases its line.
+CLEAR_LINE_KEY = "C-u"
+# How long stop waits for a writer to finish the line it is typing into a pane.
+LOCK_WAIT_ON_EXIT = 5.0
+
+
 def ask_to_exit(server, state: _layout.SessionState, spec: _layout.SessionSpec | None, timeout: float) -> list[str]:
     """Type each live pane's exit text (from the description), then wait for those panes to end.
 
@@ -527,12 +535,27 @@ def ask_to_exit(server, state: _layout.SessionState, spec: _layout.SessionSpec |
     """
     texts = {p.name: p.exit_text for w in spec.windows for p in w.panes if p.exit_text} if spec else {}
     asked = [p for p in state.panes() if p.name in texts and not p.dead]
-    for pane in asked:
-        type_text(server, pane.pane_id, texts[pane.name])
-    if asked:
-        time.sleep(0.2)
-    for pane in asked:
-        send_key(server, pane.pane_id, "Enter")
+    locks = []
+    try:
+        for pane in asked:  # wait for a writer still typing into the pane to finish its line
+            lock = pane_lock(server, pane.pane_id, min(timeout, LOCK_WAIT_ON_EXIT))
+            try:
+                locks.append(lock.__enter__())
+            except PaneBusy:
+                pass  # its writer is stuck: clearing the line below still gives the exit text a clean start
+        for pane in asked:  # whatever was half typed must not prefix the exit command
+            send_key(server, pane.pane_id, CLEAR_LINE_KEY)
+        if asked:
+            time.sleep(0.1)
+        for pane in asked:
+            type_text(server, pane.pane_id, texts[pane.name])
+        if asked:
+            time.sleep(0.2)
+        for pane in asked:
+            send_key(server, pane.pane_id, "Enter")
+    finally:
+        for lock in locks:
+            lock.__exit__(None, None, None)
     deadline = time.monotonic() + timeout
     waiting = {p.pane_id: p.name for p in asked}
     while waiting and time.monotonic() < deadline:
@@ -569,6 +592,7 @@ def ensure_absent(server, name: str, check_mode: bool = False, spec: _layout.Ses
     token = session_token(server, name)
     result["exited"] = ask_to_exit(server, before, spec, exit_timeout)
     kill_session(server, name)
+    forget_pane_locks(server, [p.pane_id for p in before.panes()])
     if token:
         left = _process.marked(token, SESSION_VARIABLE)
         result["leftovers"] = _process.terminate(left, exit_timeout, what="session %s" % name)["stopped"]
@@ -640,6 +664,72 @@ def find_pane(server, session: str, name: str) -> str | None:
     """The id of the pane named ``name`` (its @moana_pane) in the session, or None."""
     state = read_session(server, session)
     return next((p.pane_id for p in state.panes() if p.name == name), None) if state else None
+
+
+class PaneBusy(TmuxError):
+    """Another process is typing into the pane (it holds the pane's lock)."""
+
+
+def socket_file(server) -> str:
+    """The path of the server's socket, as tmux derives it (-S path, or -L name under TMUX_TMPDIR)."""
+    path = getattr(server, "socket_path", None)
+    if path:
+        return os.path.abspath(path)
+    base = os.path.realpath(os.environ.get("TMUX_TMPDIR") or "/tmp")
+    return os.path.join(base, "tmux-%d" % os.getuid(), getattr(server, "socket_name", None) or "default")
+
+
+def pane_lock_path(server, pane_id: str) -> str:
+    """The lock file of one pane: beside the server's socket, in tmux's private folder."""
+    return "%s.moana-pane-%s.lock" % (socket_file(server), pane_id.lstrip("%"))
+
+
+class pane_lock:  # noqa: N801 - used like a function: ``with pane_lock(server, pane):``
+    """Hold a pane for a whole delivery (text, submit key, check), across processes.
+
+    Everything that types into an agent's pane (start's initial prompts,
+    tmux_send, the dispatcher, stop's exit command) takes this lock first, so
+    two writers never interleave their keys on one input line. An flock: the
+    kernel releases it when its holder dies. Raises PaneBusy after ``timeout``.
+    """
+
+    def __init__(self, server, pane_id: str, timeout: float, poll: float = 0.02, sleep=time.sleep,
+                 clock=time.monotonic):
+        self.path = pane_lock_path(server, pane_id)
+        self.pane_id, self.timeout, self.poll, self.sleep, self.clock = pane_id, timeout, poll, sleep, clock
+        self.descriptor: int | None = None
+
+    def __enter__(self):
+        try:
+            self.descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return self  # no folder to lock in (the server is gone): the tmux call will say so
+        deadline = self.clock() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if self.clock() >= deadline:
+                    os.close(self.descriptor)
+                    self.descriptor = None
+                    raise PaneBusy("pane %s: another process is typing into it (lock %s held for %.1f s)"
+                                   % (self.pane_id, self.path, self.timeout)) from None
+                self.sleep(self.poll)
+
+    def __exit__(self, *exc_info) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)  # closing releases the flock
+            self.descriptor = None
+
+
+def forget_pane_locks(server, pane_ids) -> None:
+    """Remove the lock files of panes that are gone (nobody types into them any more)."""
+    for pane_id in pane_ids:
+        try:
+            os.unlink(pane_lock_path(server, pane_id))
+        except OSError:
+            pass
 
 
 def type_text(server, pane_id: str, text: str) -> None:
