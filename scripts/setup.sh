@@ -40,12 +40,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   echo "$wanted" > "$stamp"
 fi
 # The real antigravity-claude-proxy, for its integration test (skipped without Node.js).
+# --ignore-scripts: better-sqlite3's install script downloads a prebuilt binary or
+# Node's headers, out of reach on many machines; the proxy serves without it.
 proxy_version=2.0.4
 if [ "${1:-}" = "--test" ] && command -v npm >/dev/null; then
   prefix=$repo/.cache/npm
   if ! grep -qs "\"version\": \"$proxy_version\"" "$prefix/lib/node_modules/antigravity-claude-proxy/package.json"; then
     echo "setup: installing antigravity-claude-proxy@$proxy_version into $prefix (about a minute)"
-    npm install -g --prefix "$prefix" --no-audit --no-fund "antigravity-claude-proxy@$proxy_version" >/dev/null 2>&1 ||
+    npm install -g --prefix "$prefix" --no-audit --no-fund --ignore-scripts "antigravity-claude-proxy@$proxy_version" >/dev/null 2>&1 ||
       echo "setup: could not install antigravity-claude-proxy; its test will be skipped"
   fi
 fi
