@@ -185,6 +185,10 @@ class Spec:
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
 
+# The first pause between readiness probes; each next one doubles, up to the probe's interval.
+FIRST_PROBE_PAUSE = 0.01
+
+
 def check_readiness(readiness: dict) -> dict:
     """Validate a probe description: {type: tcp|http, host, port, url, status, json_path, json_op, json_value,
     timeout, interval}. Returns it with defaults filled in."""
@@ -426,6 +430,8 @@ def _settle(spec: Spec, child: subprocess.Popen, record: dict) -> str | None:
     readiness = spec.readiness
     deadline = time.monotonic() + (readiness["timeout"] if readiness else 0.3)
     seen = None
+    # Probe soon, then back off to the interval: most programs are ready within a few tens of ms.
+    pause = min(FIRST_PROBE_PAUSE, readiness["interval"]) if readiness else 0.05
     while True:
         code = child.poll()
         if code is not None:
@@ -440,7 +446,9 @@ def _settle(spec: Spec, child: subprocess.Popen, record: dict) -> str | None:
                 return None
             raise ProcessError("%s did not become ready within %ss; last probe: %s; last lines of %s:\n%s"
                                % (spec.name, readiness["timeout"], seen, spec.log_file, log_tail(spec.log_file)))
-        time.sleep(readiness["interval"] if readiness else 0.05)
+        time.sleep(pause)
+        if readiness:
+            pause = min(pause * 2, readiness["interval"])
 
 
 def stop(spec: Spec, timeout: float | None = None) -> dict:

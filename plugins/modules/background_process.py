@@ -128,7 +128,8 @@ options:
         default: 30
       interval:
         description:
-          - Seconds between probes while waiting.
+          - Longest pause, in seconds, between probes while waiting. The first pauses are
+            shorter (10 ms, doubling up to this), so a quick program is seen ready quickly.
         type: float
         default: 0.1
 attributes:
