@@ -80,9 +80,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def report(result: dict, json_path: str | None) -> None:
-    """Print the figures, and write them as JSON when asked."""
-    for key, value in result.items():
-        print("%-24s %s" % (key, value))
-    if json_path:
-        Path(json_path).write_text(json.dumps(result, indent=2) + "\n")
+def report(name: str, figures: list[tuple], json_path: str | None) -> int:
+    """Print the figures (figure, value, unit, target, detail) as one table; write JSON; 1 when a target is missed."""
+    from _report import Report
+
+    result = Report(name)
+    for figure in figures:
+        result.add(*figure)
+    return result.finish(json_path)

@@ -30,6 +30,7 @@ SERVER = REPO / "tests" / "integration" / "programs" / "http_server.py"
 sys.path.insert(0, str(REPO / ".collections"))
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P  # noqa: E402
+from _report import Report  # noqa: E402
 
 HAND = """
 %s %s $PORT > "$LOG" 2>&1 &
@@ -53,7 +54,7 @@ def timed(argv, env=None) -> float:
     return elapsed
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--json")
@@ -104,14 +105,14 @@ def main() -> None:
         "repeat": args.repeat,
     }
     m = figures["median_ms"]
-    print("start to ready: by hand %.0f ms, core %.0f ms (%.2fx of hand)" % (m["hand"], m["core"], figures["core_over_hand"]))
-    print("playbook start %.0f ms vs hand + ping %.0f ms -> %.2fx (target <= 1.2x)"
-          % (m["playbook"], m["hand"] + m["ping"], figures["playbook_over_hand_plus_ping"]))
-    print("idempotent playbook %.0f ms vs ping %.0f ms -> %.2fx (target <= 1.2x)"
-          % (m["idempotent"], m["ping"], figures["idempotent_over_ping"]))
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2))
+    report = Report("process_start")
+    report.add("core start to ready / by hand", figures["core_over_hand"], detail="hand %.0f ms, core %.0f ms" % (m["hand"], m["core"]))
+    report.add("playbook start / (hand + ping)", figures["playbook_over_hand_plus_ping"], target="<= 1.2",
+               detail="%.0f ms vs %.0f ms" % (m["playbook"], m["hand"] + m["ping"]))
+    report.add("idempotent playbook / ping", figures["idempotent_over_ping"], target="<= 1.2",
+               detail="%.0f ms vs %.0f ms" % (m["idempotent"], m["ping"]))
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / ".collections"))
 import libtmux  # noqa: E402
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _layout, _tmux  # noqa: E402
+from _report import Report  # noqa: E402
 
 WIDTH, HEIGHT = 200, 50
 
@@ -81,7 +82,7 @@ def run_playbook(path: Path, extra: list[str], env: dict) -> float:
     return elapsed
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--playbook-repeat", type=int, default=7)
@@ -142,17 +143,19 @@ def main() -> None:
         socket_dir = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / ("tmux-%d" % os.getuid())
         (socket_dir / socket).unlink(missing_ok=True)
 
+    report = Report("tmux_layout")
     for panes in (4, 32):
         f = figures["%d_panes" % panes]
         m = f["median_s"]
-        print("%2d panes: raw %.1f ms, core %.1f ms, libtmux %.1f ms -> core/raw %.2fx (target <= 2x), libtmux/raw %.2fx"
-              % (panes, m["raw"] * 1e3, m["core"] * 1e3, m["libtmux"] * 1e3, f["core_over_raw"], f["libtmux_over_raw"]))
+        report.add("%d panes: core / raw tmux" % panes, f["core_over_raw"], target="<= 2",
+                   detail="raw %.1f ms, core %.1f ms" % (m["raw"] * 1e3, m["core"] * 1e3))
+        report.add("%d panes: libtmux / raw tmux" % panes, f["libtmux_over_raw"], detail="%.1f ms" % (m["libtmux"] * 1e3))
     f = figures["playbook"]
-    print("playbook: ping %.0f ms, tmux_session 4 panes %.0f ms -> %.2fx (target <= 1.3x)"
-          % (f["median_s"]["ping"] * 1e3, f["median_s"]["tmux_session_4_panes"] * 1e3, f["session_over_ping"]))
-    if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2))
+    report.add("playbook 4 panes / ping playbook", f["session_over_ping"], target="<= 1.3",
+               detail="ping %.0f ms, tmux_session %.0f ms" % (f["median_s"]["ping"] * 1e3,
+                                                              f["median_s"]["tmux_session_4_panes"] * 1e3))
+    return report.finish(args.json)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
