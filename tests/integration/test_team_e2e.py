@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 
 import pytest
 
-from conftest import REPO, free_port
+from conftest import REPO, free_port, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
+from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
 pytestmark = pytest.mark.playbook
 PLAYBOOKS = "playbooks/%s.yml"
@@ -52,14 +52,9 @@ def test_a_thirty_task_plan_completes_on_typed_notices_alone(team, tmp_path):
 
 
 def wait_for_plan(board, count=5, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(board):
-            texts = [m["text"] for m in B.facts(B.load(str(board)))["messages"]]
-            if "plan complete: %d tasks done" % count in texts:
-                return
-        time.sleep(0.2)
-    raise AssertionError("the simulated plan did not complete")
+    wait_for(lambda: os.path.exists(board) and "plan complete: %d tasks done" % count in [
+        m["text"] for m in B.facts(B.load(str(board)))["messages"]], timeout, "the simulated plan's completion",
+             interval=0.2)
 
 
 def processes_with(text: str) -> list[int]:
@@ -171,7 +166,7 @@ def test_a_killed_proxy_fails_health_and_start_restarts_it(tmux, tmp_path, playb
         assert healthy.result("Build the health report")["report"]["proxy"]["healthy"] is True
         pid = json.loads((tmp_path / "proxy.pid").read_text())["pid"]
         os.kill(pid, signal.SIGKILL)
-        time.sleep(0.3)
+        wait_for(lambda: P.read_stat(pid) is None or P.read_stat(pid)[0] in ("Z", "X"), 10, "the killed proxy's end")
         broken = run("health")
         assert broken.returncode != 0
         assert broken.result("Build the health report")["problems"] == ["proxy: not running: run the start playbook"]
