@@ -97,10 +97,13 @@ class Option:
 
 
 class Command:
-    __slots__ = ("words", "help", "positionals", "options", "one_of")
+    """One command: its words, help, arguments, and the handler that runs it: handler(args, out) -> exit code."""
 
-    def __init__(self, words, help_text, positionals=(), options=(), one_of=()):
-        self.words, self.help, self.positionals, self.options, self.one_of = words, help_text, positionals, options, one_of
+    __slots__ = ("words", "help", "handler", "positionals", "options", "one_of")
+
+    def __init__(self, words, help_text, handler, positionals=(), options=(), one_of=()):
+        self.words, self.help, self.handler = words, help_text, handler
+        self.positionals, self.options, self.one_of = positionals, options, one_of
 
     def usage(self) -> str:
         parts = ["orchestra", *self.words]
@@ -123,8 +126,167 @@ def _agent_option(flag="--agent", dest=None):
     return Option(flag, "agent name (default: $%s)" % ENV_AGENT, dest=dest, default=lambda: os.environ.get(ENV_AGENT))
 
 
+# --------------------------------------------------------------------------- the commands
+# One handler per command, named in COMMANDS below: handler(args, out) -> exit code.
+
+
+def _update(args, operation):
+    return board_lib.update(args.board, operation, args.lock_timeout, archive_policy())
+
+
+def _task_add(args, out) -> int:
+    agent = args.to
+    if agent is None:
+        routing = parse_routing(os.environ.get(ENV_ROUTING))
+        if args.complexity not in routing:
+            raise UsageError("no agent for complexity %r in the routing table %s" % (args.complexity, routing))
+        agent = routing[args.complexity]
+    entry = _update(args, lambda b: board_lib.add_task(b, args.title, agent, args.priority, args.description, args.files))
+    _emit(args, board_lib.task_facts(entry), [entry.entry_id], out)
+    return 0
+
+
+def _task_list(args, out) -> int:
+    tasks = [board_lib.task_facts(e) for e in board_lib.load(args.board).section(board_lib.TASKS).entries]
+    tasks = [t for t in tasks if (not args.agent or t["assigned_to"] == args.agent)
+             and (not args.status or t["status"].upper() == args.status)]
+    _emit(args, tasks, ["%-9s %-11s %-6s %-12s %s" % (t["id"], t["status"], t["priority"], t["assigned_to"], t["title"])
+                        for t in tasks] or ["(no tasks)"], out)
+    return 0
+
+
+def _task_show(args, out) -> int:
+    task_id = board_lib.normalise_id(args.id)
+    board = board_lib.load(args.board)
+    entry = board.section(board_lib.TASKS).find(task_id)
+    if entry is not None:
+        facts = board_lib.task_facts(entry)
+        if args.json:
+            _emit(args, facts, [], out)
+        else:
+            _print_task(facts, out)
+        return 0
+    completed = board.section(board_lib.COMPLETIONS).find(task_id) if board.has(board_lib.COMPLETIONS) else None
+    if completed is None:
+        completed = next((e for e in board_lib.load_archive(args.board) if e.entry_id == task_id), None)
+    if completed is None:
+        raise board_lib.NotFound("%s is not on the board nor in its archive" % task_id)
+    facts = dict(board_lib.completion_facts(completed), status="COMPLETED")
+    _emit(args, facts, ["%s  COMPLETED" % task_id] + ["  %-15s %s" % (k + ":", v) for k, v in completed.fields.items()], out)
+    return 0
+
+
+def _task_start(args, out) -> int:
+    entry = _update(args, lambda b: board_lib.start_task(b, args.id, _need(args.agent, "--agent")))
+    out.write("%s started by %s\n" % (entry.entry_id, entry.get("Assigned To")))
+    return 0
+
+
+def _task_done(args, out) -> int:
+    entry = _update(args, lambda b: board_lib.complete_task(b, args.id, _need(args.agent, "--agent"), args.changes,
+                                                            args.files))
+    out.write("%s completed by %s in %s\n" % (entry.entry_id, entry.get("Completed By"), entry.get("Duration")))
+    return 0
+
+
+def _task_fail(args, out) -> int:
+    entry = _update(args, lambda b: board_lib.fail_task(b, args.id, args.reason, args.agent))
+    out.write("%s failed: %s\n" % (entry.entry_id, entry.get("Reason")))
+    return 0
+
+
+def _status_set(args, out) -> int:
+    row = _update(args, lambda b: board_lib.set_status(b, args.agent, args.state, args.task, args.role))
+    task = "" if row["Current Task"] in ("", "-") else " on " + row["Current Task"]
+    out.write("%s is %s%s\n" % (row["Agent"], row["State"], task))
+    return 0
+
+
+def _status_list(args, out) -> int:
+    agents = [board_lib.status_facts(r) for r in board_lib.load(args.board).section(board_lib.STATUS).rows]
+    _emit(args, agents, ["%-12s %-12s %-10s %s" % (a["agent"], a["state"], a["task"] or "-", a["updated"] or "-")
+                         for a in agents] or ["(no agents)"], out)
+    return 0
+
+
+def _msg_send(args, out) -> int:
+    sender = _need(args.sender, "--from")
+    entry = _update(args, lambda b: board_lib.send_message(b, sender, args.to, " ".join(args.text)))
+    _emit(args, board_lib.message_facts(entry), [entry.entry_id], out)
+    return 0
+
+
+def _msg_list(args, out) -> int:
+    messages = [board_lib.message_facts(e) for e in board_lib.load(args.board).section(board_lib.MESSAGES).entries]
+    if args.to:
+        messages = [m for m in messages if m["to"] == args.to]
+    if args.since:
+        messages = _since(messages, args.since)
+    lines = ["%s %s %s -> %s: %s" % (m["id"], m["date"], m["from"], m["to"], m["text"].replace("\n", " "))
+             for m in messages]
+    _emit(args, messages, lines or ["(no messages)"], out)
+    return 0
+
+
+def _board_summary(args, out) -> int:
+    facts = board_lib.facts(board_lib.load(args.board))
+    _emit(args, facts, summary_lines(facts), out)
+    return 0
+
+
+def _board_init(args, out) -> int:
+    path = args.board
+    if not os.path.exists(path):
+        # Create under the lock so two agents cannot both create it.
+        with board_lib.locked(path, args.lock_timeout):
+            if not os.path.exists(path):
+                board_lib.atomic_write(path, board_lib.new_board_text())
+                out.write("created %s\n" % path)
+                return 0
+    added = board_lib.update(path, board_lib.ensure_sections, args.lock_timeout)
+    out.write(("added sections %s to %s\n" % (", ".join(added), path)) if added else "%s is ready\n" % path)
+    return 0
+
+
+def _number(value: str, what: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise UsageError("%s %r is not a number" % (what, value)) from None
+
+
+def _simulate(args, out) -> int:
+    try:  # imported only here: the agents' everyday commands do not pay for it
+        from ansible_collections.moana.orchestration.plugins.module_utils import _simulate as simulate_lib
+    except ImportError:
+        import _simulate as simulate_lib  # type: ignore[no-redef]
+    low, sep, high = args.work.partition("-")
+    work = (_number(low, "--work"), _number(high if sep else low, "--work"))
+    sim = simulate_lib.Simulation(args.board, _need(args.agent, "--agent"), args.workdir, work, args.lock_timeout,
+                                  int(_number(args.seed, "--seed")) if args.seed else None, out)
+    plan = simulate_lib.load_plan(args.plan) if args.plan else None
+    if plan and args.role != "orchestrator":
+        raise UsageError("--plan is for --role orchestrator")
+    routing = parse_routing(os.environ.get(ENV_ROUTING))
+    return simulate_lib.run(sim, args.role, plan, routing, _number(args.poll, "--poll"),
+                            sys.stdin if not args.until_done else None, args.until_done, args.nudge_only)
+
+
+def _dispatch(args, out) -> int:
+    try:  # imported only here, like _simulate: it brings the tmux layer
+        from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch as dispatch_lib
+    except ImportError:
+        import _dispatch as dispatch_lib  # type: ignore[no-redef]
+    try:
+        config = dispatch_lib.load_config(args.config)
+    except dispatch_lib.ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    stop = dispatch_lib.SignalStop()  # first: SIGTERM from here on stops it between two deliveries
+    return dispatch_lib.Dispatcher(config, out=out).run(stop)
+
+
 COMMANDS = (
-    Command(("task", "add"), "assign a new task; prints its id", options=(
+    Command(("task", "add"), "assign a new task; prints its id", _task_add, options=(
         Option("--to", "agent to assign it to"),
         Option("--complexity", "route by complexity ($%s, default high=antigravity,medium=amp,low=codex)" % ENV_ROUTING,
                choices=("high", "medium", "low"), normalise=str.lower),
@@ -133,28 +295,32 @@ COMMANDS = (
         Option("--description", "what to do", default=""),
         Option("--files", "files involved", default=""),
         JSON), one_of=(("to", "complexity"),)),
-    Command(("task", "list"), "tasks in the queue", options=(
+    Command(("task", "list"), "tasks in the queue", _task_list, options=(
         Option("--agent", "only this agent's"), Option("--status", "only this status", normalise=_upper), JSON)),
-    Command(("task", "show"), "one task (queued, completed or archived)", positionals=(("id", "task id", False),),
-            options=(JSON,)),
-    Command(("task", "start"), "claim a task and mark it IN_PROGRESS", positionals=(("id", "task id", False),),
-            options=(_agent_option(),)),
-    Command(("task", "done"), "move a task to the completion log", positionals=(("id", "task id", False),), options=(
-        _agent_option(), Option("--changes", "changes made", default=""), Option("--files", "files modified", default=""))),
-    Command(("task", "fail"), "mark a task FAILED with a reason", positionals=(("id", "task id", False),), options=(
-        Option("--reason", "why it failed", required=True), _agent_option())),
-    Command(("status", "set"), "set an agent's state",
+    Command(("task", "show"), "one task (queued, completed or archived)", _task_show,
+            positionals=(("id", "task id", False),), options=(JSON,)),
+    Command(("task", "start"), "claim a task and mark it IN_PROGRESS", _task_start,
+            positionals=(("id", "task id", False),), options=(_agent_option(),)),
+    Command(("task", "done"), "move a task to the completion log", _task_done,
+            positionals=(("id", "task id", False),), options=(
+                _agent_option(), Option("--changes", "changes made", default=""),
+                Option("--files", "files modified", default=""))),
+    Command(("task", "fail"), "mark a task FAILED with a reason", _task_fail,
+            positionals=(("id", "task id", False),), options=(
+                Option("--reason", "why it failed", required=True), _agent_option())),
+    Command(("status", "set"), "set an agent's state", _status_set,
             positionals=(("agent", "agent name", False), ("state", "IDLE, IN_PROGRESS, BLOCKED or OFFLINE", False)),
             options=(Option("--task", "its current task"), Option("--role", "its role"))),
-    Command(("status", "list"), "every agent's state", options=(JSON,)),
-    Command(("msg", "send"), "send a message; prints its id", positionals=(("text", "message text", True),), options=(
-        _agent_option("--from", "sender"), Option("--to", "recipient", required=True), JSON)),
-    Command(("msg", "list"), "messages on the board", options=(
+    Command(("status", "list"), "every agent's state", _status_list, options=(JSON,)),
+    Command(("msg", "send"), "send a message; prints its id", _msg_send,
+            positionals=(("text", "message text", True),), options=(
+                _agent_option("--from", "sender"), Option("--to", "recipient", required=True), JSON)),
+    Command(("msg", "list"), "messages on the board", _msg_list, options=(
         Option("--to", "only messages to this agent"),
         Option("--since", "a message id (MSG-007: later ones) or a date 'YYYY-MM-DD HH:MM'"), JSON)),
-    Command(("board",), "a compact summary of the board", options=(JSON,)),
-    Command(("board", "init"), "create the board, or add its missing sections"),
-    Command(("simulate",), "run a simulated agent here (no model: tests and demos); /exit ends it", options=(
+    Command(("board",), "a compact summary of the board", _board_summary, options=(JSON,)),
+    Command(("board", "init"), "create the board, or add its missing sections", _board_init),
+    Command(("simulate",), "run a simulated agent here (no model: tests and demos); /exit ends it", _simulate, options=(
         _agent_option(),
         Option("--role", "worker or orchestrator", choices=("worker", "orchestrator"), default="worker",
                normalise=str.lower),
@@ -166,7 +332,7 @@ COMMANDS = (
         Option("--until-done", "exit once the work is done instead of waiting for /exit", is_switch=True),
         Option("--nudge-only", "act only when something is typed in (no polling), as a real CLI", is_switch=True))),
     Command(("dispatch",), "tell agents in their panes when the board has something for them (runs until stopped)",
-            options=(Option("--config", "the dispatcher's JSON configuration (written by the orchestration role)",
+            _dispatch, options=(Option("--config", "the dispatcher's JSON configuration (written by the orchestration role)",
                             required=True),)),
 )
 
@@ -240,6 +406,7 @@ def parse_args(argv: list[str], out=None) -> Arguments:
         raise UsageError("unknown command %r; one of: %s" % (" ".join(rest[:2]) or "(none)", known))
     rest = rest[len(command.words):]
     values["command"], values["action"] = command.words[0], (command.words[1:] or ("summary",))[0]
+    values["handler"] = command.handler
     by_flag = {option.flag: option for option in command.options}
     given: dict = {}
     positionals: list[str] = []
@@ -325,143 +492,8 @@ def _emit(args, data, text_lines, out) -> None:
 
 
 def run(args, out) -> int:
-    path = args.board
-
-    def update(operation):
-        return board_lib.update(path, operation, args.lock_timeout, archive_policy())
-
-    if args.command == "task" and args.action == "add":
-        agent = args.to
-        if agent is None:
-            routing = parse_routing(os.environ.get(ENV_ROUTING))
-            if args.complexity not in routing:
-                raise UsageError("no agent for complexity %r in the routing table %s" % (args.complexity, routing))
-            agent = routing[args.complexity]
-        entry = update(lambda b: board_lib.add_task(b, args.title, agent, args.priority, args.description, args.files))
-        _emit(args, board_lib.task_facts(entry), [entry.entry_id], out)
-        return 0
-
-    if args.command == "task" and args.action == "list":
-        tasks = [board_lib.task_facts(e) for e in board_lib.load(path).section(board_lib.TASKS).entries]
-        tasks = [t for t in tasks if (not args.agent or t["assigned_to"] == args.agent)
-                 and (not args.status or t["status"].upper() == args.status)]
-        _emit(args, tasks, ["%-9s %-11s %-6s %-12s %s" % (t["id"], t["status"], t["priority"], t["assigned_to"], t["title"])
-                            for t in tasks] or ["(no tasks)"], out)
-        return 0
-
-    if args.command == "task" and args.action == "show":
-        task_id = board_lib.normalise_id(args.id)
-        board = board_lib.load(path)
-        entry = board.section(board_lib.TASKS).find(task_id)
-        if entry is not None:
-            facts = board_lib.task_facts(entry)
-            if args.json:
-                _emit(args, facts, [], out)
-            else:
-                _print_task(facts, out)
-            return 0
-        completed = board.section(board_lib.COMPLETIONS).find(task_id) if board.has(board_lib.COMPLETIONS) else None
-        if completed is None:
-            completed = next((e for e in board_lib.load_archive(path) if e.entry_id == task_id), None)
-        if completed is None:
-            raise board_lib.NotFound("%s is not on the board nor in its archive" % task_id)
-        facts = dict(board_lib.completion_facts(completed), status="COMPLETED")
-        _emit(args, facts, ["%s  COMPLETED" % task_id] + ["  %-15s %s" % (k + ":", v) for k, v in completed.fields.items()], out)
-        return 0
-
-    if args.command == "task" and args.action == "start":
-        entry = update(lambda b: board_lib.start_task(b, args.id, _need(args.agent, "--agent")))
-        out.write("%s started by %s\n" % (entry.entry_id, entry.get("Assigned To")))
-        return 0
-
-    if args.command == "task" and args.action == "done":
-        entry = update(lambda b: board_lib.complete_task(b, args.id, _need(args.agent, "--agent"), args.changes, args.files))
-        out.write("%s completed by %s in %s\n" % (entry.entry_id, entry.get("Completed By"), entry.get("Duration")))
-        return 0
-
-    if args.command == "task" and args.action == "fail":
-        entry = update(lambda b: board_lib.fail_task(b, args.id, args.reason, args.agent))
-        out.write("%s failed: %s\n" % (entry.entry_id, entry.get("Reason")))
-        return 0
-
-    if args.command == "status" and args.action == "set":
-        row = update(lambda b: board_lib.set_status(b, args.agent, args.state, args.task, args.role))
-        task = "" if row["Current Task"] in ("", "-") else " on " + row["Current Task"]
-        out.write("%s is %s%s\n" % (row["Agent"], row["State"], task))
-        return 0
-
-    if args.command == "status" and args.action == "list":
-        agents = [board_lib.status_facts(r) for r in board_lib.load(path).section(board_lib.STATUS).rows]
-        _emit(args, agents, ["%-12s %-12s %-10s %s" % (a["agent"], a["state"], a["task"] or "-", a["updated"] or "-")
-                             for a in agents] or ["(no agents)"], out)
-        return 0
-
-    if args.command == "msg" and args.action == "send":
-        sender = _need(args.sender, "--from")
-        entry = update(lambda b: board_lib.send_message(b, sender, args.to, " ".join(args.text)))
-        _emit(args, board_lib.message_facts(entry), [entry.entry_id], out)
-        return 0
-
-    if args.command == "msg" and args.action == "list":
-        messages = [board_lib.message_facts(e) for e in board_lib.load(path).section(board_lib.MESSAGES).entries]
-        if args.to:
-            messages = [m for m in messages if m["to"] == args.to]
-        if args.since:
-            messages = _since(messages, args.since)
-        lines = ["%s %s %s -> %s: %s" % (m["id"], m["date"], m["from"], m["to"], m["text"].replace("\n", " "))
-                 for m in messages]
-        _emit(args, messages, lines or ["(no messages)"], out)
-        return 0
-
-    if args.command == "board" and args.action == "init":
-        return _init(path, args.lock_timeout, out)
-
-    if args.command == "simulate":
-        return _simulate(args, out)
-    if args.command == "dispatch":
-        return _dispatch(args, out)
-
-    board = board_lib.load(path)
-    facts = board_lib.facts(board)
-    _emit(args, facts, summary_lines(facts), out)
-    return 0
-
-
-def _number(value: str, what: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise UsageError("%s %r is not a number" % (what, value)) from None
-
-
-def _simulate(args, out) -> int:
-    try:  # imported only here: the agents' everyday commands do not pay for it
-        from ansible_collections.moana.orchestration.plugins.module_utils import _simulate as simulate_lib
-    except ImportError:
-        import _simulate as simulate_lib  # type: ignore[no-redef]
-    low, sep, high = args.work.partition("-")
-    work = (_number(low, "--work"), _number(high if sep else low, "--work"))
-    sim = simulate_lib.Simulation(args.board, _need(args.agent, "--agent"), args.workdir, work, args.lock_timeout,
-                                  int(_number(args.seed, "--seed")) if args.seed else None, out)
-    plan = simulate_lib.load_plan(args.plan) if args.plan else None
-    if plan and args.role != "orchestrator":
-        raise UsageError("--plan is for --role orchestrator")
-    routing = parse_routing(os.environ.get(ENV_ROUTING))
-    return simulate_lib.run(sim, args.role, plan, routing, _number(args.poll, "--poll"),
-                            sys.stdin if not args.until_done else None, args.until_done, args.nudge_only)
-
-
-def _dispatch(args, out) -> int:
-    try:  # imported only here, like _simulate: it brings the tmux layer
-        from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch as dispatch_lib
-    except ImportError:
-        import _dispatch as dispatch_lib  # type: ignore[no-redef]
-    try:
-        config = dispatch_lib.load_config(args.config)
-    except dispatch_lib.ConfigError as exc:
-        raise UsageError(str(exc)) from None
-    stop = dispatch_lib.SignalStop()  # first: SIGTERM from here on stops it between two deliveries
-    return dispatch_lib.Dispatcher(config, out=out).run(stop)
+    """Run the parsed command through its handler (named in COMMANDS); returns the exit code."""
+    return args.handler(args, out)
 
 
 def _since(messages: list[dict], since: str) -> list[dict]:
@@ -472,19 +504,6 @@ def _since(messages: list[dict], since: str) -> list[dict]:
     if limit is None:
         raise UsageError("--since %r is neither a message id (MSG-007) nor a date 'YYYY-MM-DD HH:MM'" % since)
     return [m for m in messages if (board_lib.parse_date(m["date"]) or limit) > limit]
-
-
-def _init(path: str, lock_timeout: float, out) -> int:
-    if not os.path.exists(path):
-        # Create under the lock so two agents cannot both create it.
-        with board_lib.locked(path, lock_timeout):
-            if not os.path.exists(path):
-                board_lib.atomic_write(path, board_lib.new_board_text())
-                out.write("created %s\n" % path)
-                return 0
-    added = board_lib.update(path, board_lib.ensure_sections, lock_timeout)
-    out.write(("added sections %s to %s\n" % (", ".join(added), path)) if added else "%s is ready\n" % path)
-    return 0
 
 
 def summary_lines(facts: dict) -> list[str]:
