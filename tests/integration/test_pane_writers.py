@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 
 pytestmark = pytest.mark.playbook
@@ -45,27 +45,13 @@ class Burst(threading.Thread):
 
     def run(self) -> None:
         try:
-            deadline = time.monotonic() + 60
-            while not self.watching():
-                if time.monotonic() > deadline:
-                    raise AssertionError("the dispatcher never started")
-                time.sleep(0.02)
+            wait_for(self.watching, 60, "the dispatcher's start", interval=0.02)
             for number in range(self.count):
                 B.update(str(self.board), lambda b, n=number: B.send_message(b, "tester", "all", "%s %d" % (self.text, n)))
                 self.sent.append(number)
                 time.sleep(self.gap)
         except BaseException as exc:  # reported by the test
             self.error = exc
-
-
-def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out after %.0f s waiting for %s" % (timeout, what))
 
 
 def delivered_keys(log) -> list[str]:
@@ -100,13 +86,13 @@ def test_bursts_of_notices_during_start_and_stop_never_share_an_input_line(tmux,
 
         # Every agent hears every message of the burst (each notice typed once, whole).
         wanted = {"MSG-%03d>%s" % (n, name) for n in range(1, 31) for name in names}
-        wait_until(lambda: wanted <= set(delivered_keys(logs / "dispatcher.log")), 90, "the start burst's notices")
+        wait_for(lambda: wanted <= set(delivered_keys(logs / "dispatcher.log")), 90, "the start burst's notices")
 
         before_stop = {name: len((logs / ("%s.log" % name)).read_bytes()) for name in names}
         # A burst while stop ends the dispatcher: it finishes the line it types; stop clears the rest.
         during_stop = Burst(board, logs / "dispatcher.log", count=20, gap=0.02, text="stop burst")
         during_stop.start()
-        wait_until(lambda: len(during_stop.sent) >= 2, 30, "the stop burst to begin")
+        wait_for(lambda: len(during_stop.sent) >= 2, 30, "the stop burst to begin")
         began = time.monotonic()
         stopped = run("stop")
         took = time.monotonic() - began
