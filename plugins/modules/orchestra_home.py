@@ -101,13 +101,16 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils import (
-    _agents, _board, _delivery, _dispatch, _dispatch_config, _layout, _orchestra, _process, _simulate, _tmux,
+    _agents, _board_format, _board_store, _delivery, _dispatch, _dispatch_config, _layout, _orchestra, _process,
+    _simulate, _tmux,
 )
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
 
-# The command's library: the board, the simulated agents and the dispatcher with the tmux layer it types through.
+# The command's library: the board (operations, format, storage), the simulated agents and the dispatcher
+# with the tmux layer it types through.
 LIBRARY = {"lib/%s.py" % module.__name__.rsplit(".", 1)[-1]: module
-           for module in (_agents, _board, _delivery, _dispatch, _dispatch_config, _layout, _orchestra, _process,
-                          _simulate, _tmux)}
+           for module in (_agents, board_lib, _board_format, _board_store, _delivery, _dispatch, _dispatch_config,
+                          _layout, _orchestra, _process, _simulate, _tmux)}
 
 
 def wanted_files(extra: dict) -> dict:
@@ -130,12 +133,7 @@ def differs(path: str, content: str, mode: int) -> bool:
 
 def write(path: str, content: str, mode: int) -> None:
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    temp = "%s.%d.tmp" % (path, os.getpid())
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
-        stream.write(content)
-    os.chmod(temp, mode)
-    os.replace(temp, path)
+    _board_store.atomic_write(path, content, mode)
 
 
 def main():
@@ -170,8 +168,8 @@ def main():
     sections = []
     if module.params["board"]:
         try:
-            sections = _board.ensure_board(module.params["board"], create=True, check_mode=module.check_mode).result
-        except _board.BoardError as exc:
+            sections = board_lib.ensure_board(module.params["board"], create=True, check_mode=module.check_mode).result
+        except board_lib.BoardError as exc:
             module.fail_json(msg=str(exc))
     module.exit_json(changed=bool(todo or missing or sections), path=home, bin=os.path.join(home, "bin"),
                      written=sorted(todo), created_directories=missing, board_sections=sections)

@@ -64,7 +64,7 @@ def test_seed_examples_parse():
 def test_the_seed_template_placeholder_is_named_not_guessed():
     text = SEED_BOARD.replace("### [TASK-001] Titre", "### [TASK-XXX] Titre")
     with pytest.raises(B.BoardParseError) as err:
-        B.parse(text).section(B.TASKS)
+        B.parse(text).section(B.TASKS).entries
     assert err.value.line == 8 and "has no id" in str(err.value)
 
 
@@ -183,7 +183,7 @@ def test_malformed_entries_name_the_line():
     dup = SEED_BOARD.replace("<!-- END moana.orchestration: task-queue -->",
                              "### [TASK-001] again\n\n<!-- END moana.orchestration: task-queue -->")
     with pytest.raises(B.BoardParseError, match=r":16: TASK-001 appears twice .*first on line 8"):
-        B.parse(dup).section(B.TASKS)
+        B.parse(dup).section(B.TASKS).entries
     table = ("<!-- BEGIN moana.orchestration: llm-status -->\n| Agent | State |\n| --- | --- |\n| amp | IDLE | extra |\n"
              "<!-- END moana.orchestration: llm-status -->\n")
     with pytest.raises(B.BoardParseError, match=r":4: status row has 3 cells, the header has 2"):
@@ -325,3 +325,68 @@ def test_user_text_survives_any_operations(head, middle, tail, ops, crlf):
     assert ("<!-- END moana.orchestration: task-queue -->" + nl + between +
             "<!-- BEGIN moana.orchestration: completion-log -->" + nl) in out
     assert out.endswith("<!-- END moana.orchestration: messages -->" + nl + tail)
+
+
+def queue_of(count: int) -> str:
+    board = full("top\n")
+    for n in range(count):
+        B.add_task(board, "task %d" % n, "amp", at=T0)
+    return board.render()
+
+
+def test_an_operation_splices_what_it_changed_and_leaves_other_entries_unread():
+    text = queue_of(5).replace("### [TASK-003] task 2", "### [TASK-XXX] hand-written placeholder")
+    board = B.parse(text)
+    B.start_task(board, "TASK-005", "amp", at=T0)  # found by its header; the placeholder is not read
+    B.add_task(board, "new", "codex", at=T0)
+    out = board.render()
+    assert "### [TASK-XXX] hand-written placeholder\n- **Assigned To**: amp\n" in out
+    assert out.count("- **Status**: IN_PROGRESS") == 1 and "### [TASK-006] new" in out
+    untouched = text[text.index("### [TASK-001]"):text.index("### [TASK-005]")]
+    assert untouched in out
+    with pytest.raises(B.BoardParseError, match="has no id"):  # reading the whole queue still checks it
+        B.parse(out).section(B.TASKS).entries
+
+
+def test_an_entry_acted_on_is_checked_for_a_duplicate():
+    text = queue_of(3)
+    duplicate = text.replace("### [TASK-003] task 2", "### [TASK-001] task 2")
+    with pytest.raises(B.BoardParseError, match=r"TASK-001 appears twice .*first on line"):
+        B.start_task(B.parse(duplicate), "1", "amp")
+
+
+def test_ids_skip_one_already_written_above_the_counter():
+    text = queue_of(2).replace("### [TASK-002] task 1", "### [TASK-003] task 1")  # counter still says 002
+    board = B.parse(text)
+    assert B.add_task(board, "next", "amp", at=T0).entry_id == "TASK-004"
+    assert "<!-- last-id: TASK-004 -->" in board.render()
+
+
+def test_entries_removed_and_changed_in_place_keep_the_others_byte_for_byte():
+    text = queue_of(4)
+    board = B.parse(text)
+    B.complete_task(board, "TASK-002", "amp", at=T0)
+    B.fail_task(board, "TASK-004", "broken")
+    out = board.render()
+    for kept in ("TASK-001", "TASK-003"):
+        start = text.index("### [%s]" % kept)
+        entry = text[start:text.index("### [", start + 1)]
+        assert entry in out
+    queue = [e.entry_id for e in B.parse(out).section(B.TASKS).entries]
+    assert queue == ["TASK-001", "TASK-003", "TASK-004"]
+    assert B.parse(out).section(B.TASKS).find("TASK-004").get("Status") == "FAILED"
+
+
+@pytest.mark.parametrize("value", ["2024-02-29 23:59", "2025-12-31 00:00", "2026-03-01 09:05", "1999-12-31 23:00"])
+def test_dates_count_minutes_as_datetime_does(value):
+    parsed = B.parse_date(value)
+    assert parsed == datetime.datetime.strptime(value, B.DATE_FORMAT)
+    later = parsed + datetime.timedelta(days=400, minutes=7)
+    assert B.format_lib.minutes(later) - B.format_lib.minutes(value) == 400 * 1440 + 7
+    assert B.format_lib.minutes(B.format_date(later)) == B.format_lib.minutes(later)
+
+
+@pytest.mark.parametrize("value", ["", "2026-02-30 10:00", "2026-13-01 10:00", "2026-01-01 24:00", "26-01-01 10:00",
+                                   "2026-01-01", "soon"])
+def test_what_is_not_a_date_is_none(value):
+    assert B.parse_date(value) is None and B.format_lib.minutes(value) is None
