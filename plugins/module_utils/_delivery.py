@@ -20,9 +20,10 @@ import threading
 import time
 
 try:
-    from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _tmux
+    from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board_store as store_lib, _tmux
 except ImportError:  # deployed with the orchestra command: the files sit side by side
     import _agents  # type: ignore[no-redef]
+    import _board_store as store_lib  # type: ignore[no-redef]
     import _tmux  # type: ignore[no-redef]
 
 # Single-line text up to this many characters is typed as keys; longer text is pasted.
@@ -193,13 +194,8 @@ def enqueue(queue_dir: str, agent: str, text: str) -> str:
         raise DeliveryError("agent name %r cannot name a queue folder" % agent)
     folder = os.path.join(queue_dir, agent)
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    name = "%020d-%d.txt" % (time.time_ns(), os.getpid())
-    temp = os.path.join(folder, "." + name)
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    path = os.path.join(folder, name)
-    os.rename(temp, path)
+    path = os.path.join(folder, "%020d-%d.txt" % (time.time_ns(), os.getpid()))
+    store_lib.atomic_write(path, text, 0o600)
     return path
 
 

@@ -29,6 +29,11 @@ import socket
 import subprocess
 import time
 
+try:
+    from ansible_collections.moana.orchestration.plugins.module_utils import _board_store as store_lib
+except ImportError:  # deployed with the orchestra command: the files sit side by side
+    import _board_store as store_lib  # type: ignore[no-redef]
+
 TOKEN_VARIABLE = "MOANA_ORCHESTRATION_PROCESS"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 JSON_OPERATORS = ("gt", "ge", "eq", "ne", "lt", "le", "truthy")
@@ -236,15 +241,8 @@ def read_record(pidfile: str) -> dict | None:
 
 
 def write_record(pidfile: str, record: dict) -> None:
-    directory = os.path.dirname(os.path.abspath(pidfile))
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    temp = "%s.%d.tmp" % (pidfile, os.getpid())
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
-        json.dump(record, stream)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temp, pidfile)
+    os.makedirs(os.path.dirname(os.path.abspath(pidfile)), mode=0o700, exist_ok=True)
+    store_lib.atomic_write(pidfile, json.dumps(record), 0o600)
 
 
 def remove_record(pidfile: str) -> None:
