@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``orchestra`` command: what agents run in their panes to use the board.
 
-Standard library only. Runs as ``python3 _orchestra.py`` with ``_board.py``
-beside it: ``scripts/orchestra`` does that from a checkout, and a target gets
-the two files and the same launcher (see docs/architecture.md).
+Standard library only. Runs as ``python3 _orchestra.py`` with the board's
+modules beside it: ``scripts/orchestra`` does that from a checkout, and a target
+gets the files and the same launcher (see docs/architecture.md). It does not
+import ``os`` (a sixth of its start-up): the board's storage module stands in.
 
 Exit codes: 0 done; 2 usage or bad value; 3 conflict (a task another agent
 holds); 4 the board's lock timed out; 5 the board is malformed (nothing was
@@ -14,7 +15,6 @@ written); 6 no such task, message, section or board.
 
 from __future__ import annotations
 
-import os
 import sys
 
 try:
@@ -28,13 +28,35 @@ EXIT_USAGE, EXIT_CONFLICT, EXIT_LOCK, EXIT_MALFORMED, EXIT_NOT_FOUND = 2, 3, 4, 
 # which a test keeps equal).
 LAUNCHER = r"""#!/bin/sh
 # The `orchestra` command. From a checkout it runs plugins/module_utils/_orchestra.py;
-# on a target the role installs this file as <home>/bin/orchestra with _board.py
-# and _orchestra.py (byte-compiled) in <home>/lib. python3 -S: the command uses
-# the standard library only, and skipping site-packages saves start-up time.
-here=$(dirname "$(readlink -f "$0")")
+# on a target the role installs this file as <home>/bin/orchestra with the command's
+# library (_orchestra.py, _board.py, _board_format.py, _board_store.py, ...;
+# byte-compiled) in <home>/lib. Agents run it all day, so it starts as little as it
+# can: no subprocess to find the library (readlink only for a symbolic link);
+# python3 -S (standard library only: no site-packages); the library's modules import
+# each other from beside themselves, so the collection's package is marked absent
+# rather than searched for; and once the command is done and its output flushed, the
+# process ends without the interpreter's teardown (unless the command started a thread).
+self=$0
+[ -L "$self" ] && self=$(readlink -f "$self")
+here=${self%/*}
+[ "$here" = "$self" ] && here=.
 lib=$here/../lib
 [ -f "$lib/_orchestra.py" ] || lib=$here/../plugins/module_utils
-exec "${ORCHESTRA_PYTHON:-python3}" -S -c 'import sys; sys.path.insert(0, sys.argv.pop(1)); from _orchestra import main; raise SystemExit(main())' "$lib" "$@"
+exec "${ORCHESTRA_PYTHON:-python3}" -S -c '
+import sys
+sys.modules["ansible_collections"] = None
+sys.path.insert(0, sys.argv.pop(1))
+from _orchestra import main
+code = main()
+if "threading" not in sys.modules:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        raise SystemExit(code)
+    import posix
+    posix._exit(code)
+raise SystemExit(code)' "$lib" "$@"
 """
 DEFAULT_ROUTING = {"high": "antigravity", "medium": "amp", "low": "codex"}
 ENV_BOARD = "ORCHESTRA_BOARD"
@@ -60,7 +82,7 @@ def parse_routing(text: str | None) -> dict[str, str]:
 
 
 def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
+    value = board_lib.getenv(name)
     if not value:
         return default
     try:
@@ -70,7 +92,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 def archive_policy() -> board_lib.ArchivePolicy:
-    age = os.environ.get("ORCHESTRA_MESSAGE_MAX_AGE_DAYS")
+    age = board_lib.getenv("ORCHESTRA_MESSAGE_MAX_AGE_DAYS")
     try:
         max_age = float(age) if age else 7.0
     except ValueError:
@@ -123,7 +145,7 @@ JSON = Option("--json", "print JSON", is_switch=True)
 
 
 def _agent_option(flag="--agent", dest=None):
-    return Option(flag, "agent name (default: $%s)" % ENV_AGENT, dest=dest, default=lambda: os.environ.get(ENV_AGENT))
+    return Option(flag, "agent name (default: $%s)" % ENV_AGENT, dest=dest, default=lambda: board_lib.getenv(ENV_AGENT))
 
 
 # --------------------------------------------------------------------------- the commands
@@ -137,7 +159,7 @@ def _update(args, operation):
 def _task_add(args, out) -> int:
     agent = args.to
     if agent is None:
-        routing = parse_routing(os.environ.get(ENV_ROUTING))
+        routing = parse_routing(board_lib.getenv(ENV_ROUTING))
         if args.complexity not in routing:
             raise UsageError("no agent for complexity %r in the routing table %s" % (args.complexity, routing))
         agent = routing[args.complexity]
@@ -236,10 +258,10 @@ def _board_summary(args, out) -> int:
 
 def _board_init(args, out) -> int:
     path = args.board
-    if not os.path.exists(path):
+    if not board_lib.exists(path):
         # Create under the lock so two agents cannot both create it.
         with board_lib.locked(path, args.lock_timeout):
-            if not os.path.exists(path):
+            if not board_lib.exists(path):
                 board_lib.atomic_write(path, board_lib.new_board_text())
                 out.write("created %s\n" % path)
                 return 0
@@ -267,7 +289,7 @@ def _simulate(args, out) -> int:
     plan = simulate_lib.load_plan(args.plan) if args.plan else None
     if plan and args.role != "orchestrator":
         raise UsageError("--plan is for --role orchestrator")
-    routing = parse_routing(os.environ.get(ENV_ROUTING))
+    routing = parse_routing(board_lib.getenv(ENV_ROUTING))
     return simulate_lib.run(sim, args.role, plan, routing, _number(args.poll, "--poll"),
                             sys.stdin if not args.until_done else None, args.until_done, args.nudge_only)
 
@@ -375,7 +397,7 @@ def _command_help(command: Command) -> str:
 def parse_args(argv: list[str], out=None) -> Arguments:
     """Parse ``orchestra`` arguments; UsageError names the problem, HelpShown after -h."""
     out = out or sys.stdout
-    values: dict = {"board": os.environ.get(ENV_BOARD) or "CLAUDE.md", "lock_timeout": 10.0}
+    values: dict = {"board": board_lib.getenv(ENV_BOARD) or "CLAUDE.md", "lock_timeout": 10.0}
     rest = list(argv)
     while rest and rest[0].startswith("-"):
         flag = rest.pop(0)
