@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board, _process, _tmux
+from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _process, _tmux
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
 
 # The board's managed sections, as _board defines them.
-EXPECTED_SECTIONS = tuple(kind.name for kind in _board.SECTIONS)
+EXPECTED_SECTIONS = tuple(kind.name for kind in board_lib.SECTIONS)
 
 
 def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = None, log_dir: str = "",
@@ -126,7 +127,7 @@ def gather(agents: list[dict], session_name: str, board_path: str, socket_name: 
     server = _tmux.open_server(socket_name, socket_path, creating=False)
     session = _tmux.session_facts(_tmux.read_session(server, session_name))
     _agents.add_states(server, session["panes"], {a["name"]: a.get("type") or "generic" for a in agents})
-    board = dict(_board.info(board_path, stale_minutes), path=board_path)
+    board = dict(board_lib.info(board_path, stale_minutes), path=board_path)
     facts = {"session": session, "board": board, "proxy": None, "dispatcher": None}
     for key, spec in (("proxy", proxy), ("dispatcher", dispatcher)):
         if spec:

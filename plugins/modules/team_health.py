@@ -120,7 +120,8 @@ report:
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.moana.orchestration.plugins.module_utils import _board, _health, _process, _tmux
+from ansible_collections.moana.orchestration.plugins.module_utils import _health, _process, _tmux
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
 
 
 # What names a background process: as background_process_info takes it (the pidfile a path, so ~ expands).
@@ -149,7 +150,7 @@ def main():
     try:
         facts = _health.gather(params["agents"], params["session"], params["board"], params["socket_name"],
                                params["socket_path"], params["stale_minutes"], params["proxy"], params["dispatcher"])
-    except (_tmux.TmuxError, _board.BoardError, _process.ProcessError) as exc:
+    except (_tmux.TmuxError, board_lib.BoardError, _process.ProcessError) as exc:
         module.fail_json(msg=str(exc))
     data = _health.report(params["agents"], facts["session"], facts["board"], facts["proxy"], params["log_dir"],
                           dispatcher=facts["dispatcher"])
