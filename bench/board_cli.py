@@ -13,8 +13,8 @@ with the same interpreter, measured in the same run, interleaved.
                status set, msg send) on one board, against 8 processes running
                the floor N times each: runs per second          target >= 0.6x
 
-Also printed, without a target: one in-process locked `task add` at 10 and at
-2,000 tasks. Exits 1 when a target is missed.
+Also reported, without a target: one in-process locked `task add` at 2,000
+tasks against 10. Rows through bench/_report.py; exits 1 when a target is missed.
 
 Usage: .venv/bin/python bench/board_cli.py [--quick] [--repeat N] [--ops N] [--json FILE]
 """
@@ -22,7 +22,6 @@ Usage: .venv/bin/python bench/board_cli.py [--quick] [--repeat N] [--ops N] [--j
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import shutil
@@ -38,9 +37,9 @@ sys.path.insert(0, str(REPO / ".collections"))
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B  # noqa: E402
 from ansible_collections.moana.orchestration.plugins.modules import orchestra_home  # noqa: E402
+from _report import Report  # noqa: E402
 
 FLOOR = [sys.executable, "-S", "-c", "pass"]
-TARGETS = {"latency": 1.5, "flatness": 1.2, "concurrency": 0.6}
 
 
 def deploy(root: Path) -> list[str]:
@@ -132,7 +131,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer runs (noisier): --repeat 15 --ops 20, one round")
     parser.add_argument("--repeat", type=int, help="latency samples of each kind (default 60)")
     parser.add_argument("--ops", type=int, help="runs per process in the concurrency test (default 50)")
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--json", help="also write the rows to this file (for bench/run.sh)")
     args = parser.parse_args()
     repeat = args.repeat or (15 if args.quick else 60)
     runs = args.ops or (20 if args.quick else 50)
@@ -147,35 +146,16 @@ def main() -> int:
     finally:
         shutil.rmtree(root)
 
-    figures = {
-        "latency": {"floor_ms": lat["floor"] * 1e3, "task_add_ms": lat["small"] * 1e3,
-                    "ratio": lat["small"] / lat["floor"]},
-        "flatness": {"task_add_10_ms": lat["small"] * 1e3, "task_add_2000_ms": lat["large"] * 1e3,
-                     "ratio": lat["large"] / lat["small"]},
-        "concurrency": {"floor_runs_per_s": con["floor"], "command_runs_per_s": con["command"],
-                        "ratio": con["command"] / con["floor"]},
-        "in_process": {"task_add_10_ms": lib["small"] * 1e3, "task_add_2000_ms": lib["large"] * 1e3},
-    }
-    passed = {name: (figures[name]["ratio"] <= limit if name != "concurrency" else figures[name]["ratio"] >= limit)
-              for name, limit in TARGETS.items()}
-    f = figures["latency"]
-    print("latency      python3 -S -c pass %.1f ms; orchestra task add (10 tasks) %.1f ms -> %.2fx (target <= %.1fx) %s"
-          % (f["floor_ms"], f["task_add_ms"], f["ratio"], TARGETS["latency"], "ok" if passed["latency"] else "MISSED"))
-    f = figures["flatness"]
-    print("flatness     task add at 10 tasks %.1f ms, at 2,000 pending %.1f ms -> %.2fx (target <= %.1fx) %s"
-          % (f["task_add_10_ms"], f["task_add_2000_ms"], f["ratio"], TARGETS["flatness"],
-             "ok" if passed["flatness"] else "MISSED"))
-    f = figures["concurrency"]
-    print("concurrency  8 processes: python3 -S -c pass %.0f runs/s; orchestra writes %.0f runs/s -> %.2fx (target >= %.1fx) %s"
-          % (f["floor_runs_per_s"], f["command_runs_per_s"], f["ratio"], TARGETS["concurrency"],
-             "ok" if passed["concurrency"] else "MISSED"))
-    f = figures["in_process"]
-    print("in-process   locked task add at 10 tasks %.2f ms, at 2,000 pending %.2f ms (no target)"
-          % (f["task_add_10_ms"], f["task_add_2000_ms"]))
-    if args.json:
-        Path(args.json).write_text(json.dumps(dict(figures, passed=passed), indent=2))
-    return 0 if all(passed.values()) else 1
-
+    report = Report("board_cli")
+    report.add("task add (10 tasks) / python3 -S -c pass", lat["small"] / lat["floor"], target="<= 1.5",
+               detail="%.1f ms vs %.1f ms" % (lat["small"] * 1e3, lat["floor"] * 1e3))
+    report.add("task add (2,000 pending) / (10 tasks)", lat["large"] / lat["small"], target="<= 1.2",
+               detail="%.1f ms vs %.1f ms" % (lat["large"] * 1e3, lat["small"] * 1e3))
+    report.add("8 writers / 8 python3 -S -c pass", con["command"] / con["floor"], target=">= 0.6",
+               detail="%.0f vs %.0f runs/s" % (con["command"], con["floor"]))
+    report.add("in-process task add (2,000 pending) / (10)", lib["large"] / lib["small"],
+               detail="%.2f ms vs %.2f ms" % (lib["large"] * 1e3, lib["small"] * 1e3))
+    return report.finish(args.json)
 
 if __name__ == "__main__":
     raise SystemExit(main())
