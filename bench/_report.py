@@ -55,8 +55,9 @@ def print_table(rows: list[dict], out=sys.stdout) -> None:
     out.write("%-*s  %-*s  %12s  %-8s  %s\n" % (bench_width, "bench", width, "figure", "value", "target", "result"))
     for row in rows:
         result = {True: "ok", False: "MISSED", None: "-"}[row["met"]]
-        out.write("%-*s  %-*s  %12s  %-8s  %s%s\n" % (bench_width, row["bench"], width, row["figure"], _value(row),
-                                                     row["target"], result, ("  (%s)" % row["detail"]) if row["detail"] else ""))
+        detail = ("  (%s)" % row["detail"]) if row["detail"] else ""
+        out.write("%-*s  %-*s  %12s  %-8s  %s%s\n" % (
+            bench_width, row["bench"], width, row["figure"], _value(row), row["target"], result, detail))
 
 
 def main(paths: list[str]) -> int:

@@ -157,5 +157,6 @@ def main() -> int:
                detail="%.2f ms vs %.2f ms" % (lib["large"] * 1e3, lib["small"] * 1e3))
     return report.finish(args.json)
 
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -61,10 +61,10 @@ def main() -> int:
                 loop.wait()
         finally:
             team.stop()
+    ratio = dispatcher / baseline if baseline else 0
     return report("dispatch_idle_cpu", [
         ("dispatcher, team of 4 idle", dispatcher * 100, "% core", "<= 0.5",
-         "%.2fx a bare stat loop at its poll interval (%.3f %%), %.0f s" % (dispatcher / baseline if baseline else 0,
-                                                                          baseline * 100, args.seconds)),
+         "%.2fx a bare stat loop at its poll interval (%.3f %%), %.0f s" % (ratio, baseline * 100, args.seconds)),
     ], args.json)
 
 

@@ -354,8 +354,8 @@ COMMANDS = (
         Option("--until-done", "exit once the work is done instead of waiting for /exit", is_switch=True),
         Option("--nudge-only", "act only when something is typed in (no polling), as a real CLI", is_switch=True))),
     Command(("dispatch",), "tell agents in their panes when the board has something for them (runs until stopped)",
-            _dispatch, options=(Option("--config", "the dispatcher's JSON configuration (written by the orchestration role)",
-                            required=True),)),
+            _dispatch, options=(
+                Option("--config", "the dispatcher's JSON configuration (written by the orchestration role)", required=True),)),
 )
 
 GLOBAL_HELP = """usage: orchestra [--board PATH] [--lock-timeout SECONDS] COMMAND ...

@@ -43,8 +43,8 @@ def dispatcher(tmux, tmp_path):
     config.write_text(json.dumps({
         "session": "team", "socket_name": tmux.socket_name, "board": str(board),
         "state_file": str(tmp_path / "dispatch-state.json"), "queue_dir": str(tmp_path / "queue"), "scan": 1.0,
-        "agents": [{"name": "claude", "role": "orchestrator", "type": "simulated"}]
-                  + [{"name": name, "role": "worker", "type": "generic", "submit_delay": 3.0} for name in ("amp", "codex")]}))
+        "agents": [{"name": "claude", "role": "orchestrator", "type": "simulated"}] + [
+            {"name": name, "role": "worker", "type": "generic", "submit_delay": 3.0} for name in ("amp", "codex")]}))
     started = []
 
     def start():
@@ -81,7 +81,10 @@ def test_sigterm_while_typing_finishes_the_line_submits_it_once_and_exits_0(tmux
     assert len(expected) > 200
     proc, log = start()
     amp = tmux.panes("team")["amp"]["id"]
-    screen = lambda: "".join(tmux("capture-pane", "-p", "-J", "-t", amp).split("\n"))  # noqa: E731
+
+    def screen():
+        return "".join(tmux("capture-pane", "-p", "-J", "-t", amp).split("\n"))
+
     # The text is on amp's input line and its Enter is still 3 s away: stop the dispatcher now.
     wait_for(lambda: "[orchestra] TASK-001" in screen(), 30, "the notice typed into amp's pane",
              detail=lambda: log.read_text()[-3000:])

@@ -45,7 +45,7 @@ def test_a_simulated_team_in_tmux_completes_a_plan_and_exits_on_request(tmux, tm
     T.ensure_session(server, spec)
 
     wait_for(lambda: "plan complete: 9 tasks done" in [m["text"] for m in B.facts(B.load(str(board)))["messages"]],
-             60, "the plan's completion", lambda: board.read_text(), interval=0.2)
+             60, "the plan's completion", board.read_text, interval=0.2)
     facts = B.facts(B.load(str(board)))
     assert facts["tasks"] == [] and len(facts["completions"]) == 9
     assert {c["completed_by"] for c in facts["completions"]} == {"amp", "antigravity", "codex"}

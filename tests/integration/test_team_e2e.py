@@ -52,9 +52,11 @@ def test_a_thirty_task_plan_completes_on_typed_notices_alone(team, tmp_path):
 
 
 def wait_for_plan(board, count=5, timeout=60):
-    wait_for(lambda: os.path.exists(board) and "plan complete: %d tasks done" % count in [
-        m["text"] for m in B.facts(B.load(str(board)))["messages"]], timeout, "the simulated plan's completion",
-             interval=0.2)
+    def complete():
+        return os.path.exists(board) and "plan complete: %d tasks done" % count in [
+            m["text"] for m in B.facts(B.load(str(board)))["messages"]]
+
+    wait_for(complete, timeout, "the simulated plan's completion", interval=0.2)
 
 
 def processes_with(text: str) -> list[int]:
