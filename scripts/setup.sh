@@ -29,6 +29,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The real antigravity-claude-proxy, for its integration test (skipped without Node.js),
+# installed in the background while pip works (npm takes a minute or two).
+# --ignore-scripts: better-sqlite3's install script downloads a prebuilt binary or
+# Node's headers, out of reach on many machines; the proxy serves without it.
+proxy_version=2.0.4
+proxy_job=
+if [ "${1:-}" = "--test" ] && command -v npm >/dev/null; then
+  prefix=$repo/.cache/npm
+  if ! grep -qs "\"version\": \"$proxy_version\"" "$prefix/lib/node_modules/antigravity-claude-proxy/package.json"; then
+    echo "setup: installing antigravity-claude-proxy@$proxy_version into $prefix (in the background)"
+    npm install -g --prefix "$prefix" --no-audit --no-fund --ignore-scripts "antigravity-claude-proxy@$proxy_version" >/dev/null 2>&1 &
+    proxy_job=$!
+  fi
+fi
+
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 # Reinstall only when the requirements changed since the last run.
 stamp=$venv/.$(basename "$requirements").sha256
@@ -39,16 +54,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
   "$venv/bin/python" -m pip install -q -r "$requirements"
   echo "$wanted" > "$stamp"
 fi
-# The real antigravity-claude-proxy, for its integration test (skipped without Node.js).
-# --ignore-scripts: better-sqlite3's install script downloads a prebuilt binary or
-# Node's headers, out of reach on many machines; the proxy serves without it.
-proxy_version=2.0.4
-if [ "${1:-}" = "--test" ] && command -v npm >/dev/null; then
-  prefix=$repo/.cache/npm
-  if ! grep -qs "\"version\": \"$proxy_version\"" "$prefix/lib/node_modules/antigravity-claude-proxy/package.json"; then
-    echo "setup: installing antigravity-claude-proxy@$proxy_version into $prefix (about a minute)"
-    npm install -g --prefix "$prefix" --no-audit --no-fund --ignore-scripts "antigravity-claude-proxy@$proxy_version" >/dev/null 2>&1 ||
-      echo "setup: could not install antigravity-claude-proxy; its test will be skipped"
-  fi
+if [ -n "$proxy_job" ] && ! wait "$proxy_job"; then
+  echo "setup: could not install antigravity-claude-proxy; its test will be skipped"
 fi
 echo "setup: ready ($("$venv/bin/ansible-playbook" --version | head -1), $(tmux -V))"

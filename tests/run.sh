@@ -14,23 +14,43 @@ export SCRATCH=$scratch ANSIBLE_NOCOLOR=1 PY_COLORS=0
 
 failed=()
 summary=()
+record() {  # name status seconds
+  [ "$2" = passed ] || failed+=("$1")
+  summary+=("$(printf 'stage %-20s %s in %d s' "$1" "$2" "$3")")
+}
+# Each tool gets its own ANSIBLE_HOME: Molecule and ansible-lint install the
+# collection there, and a stale copy must never shadow the checkout.
 stage() {
   local name=$1 began=$SECONDS status=passed
   shift
   echo "=== $name"
-  # Each tool gets its own ANSIBLE_HOME: Molecule and ansible-lint install the
-  # collection there, and a stale copy must never shadow the checkout.
-  if ! ANSIBLE_HOME=$scratch/ansible-home-$name "$@"; then
-    failed+=("$name")
-    status=FAILED
-    echo "=== $name FAILED"
-  fi
-  summary+=("$(printf 'stage %-16s %s in %d s' "$name" "$status" $((SECONDS - began)))")
+  ANSIBLE_HOME=$scratch/ansible-home-$name "$@" || { status=FAILED; echo "=== $name FAILED"; }
+  record "$name" $status $((SECONDS - began))
+}
+# The static checks share no state and time nothing: they run side by side, each
+# into its own log, printed whole when it ends.
+declare -A started pids
+background() {
+  local name=$1
+  shift
+  started[$name]=$SECONDS
+  (ANSIBLE_HOME=$scratch/ansible-home-$name "$@" >"$scratch/$name.log" 2>&1) &
+  pids[$name]=$!
+}
+finish() {
+  local name=$1 status=passed
+  wait "${pids[$name]}" || status=FAILED
+  echo "=== $name"
+  cat "$scratch/$name.log"
+  [ $status = passed ] || echo "=== $name FAILED"
+  record "$name" $status $((SECONDS - ${started[$name]}))
 }
 
+background ansible-lint ansible-lint --profile production --nocolor
+background sanity bash tests/sanity.sh
 stage changelog antsibull-changelog lint
-stage ansible-lint ansible-lint --profile production --nocolor
-stage sanity bash tests/sanity.sh
+finish ansible-lint
+finish sanity
 for scenario in extensions/molecule/*/molecule.yml; do
   name=$(basename "$(dirname "$scenario")")
   stage "molecule-$name" molecule test -s "$name"

