@@ -27,8 +27,8 @@ stage() {
   ANSIBLE_HOME=$scratch/ansible-home-$name "$@" || { status=FAILED; echo "=== $name FAILED"; }
   record "$name" $status $((SECONDS - began))
 }
-# The static checks share no state and time nothing: they run side by side, each
-# into its own log, printed whole when it ends.
+# The static checks share no state and time nothing: they run beside the
+# Molecule scenarios, each into its own log, printed whole when it ends.
 declare -A started pids
 background() {
   local name=$1
@@ -49,12 +49,13 @@ finish() {
 background ansible-lint ansible-lint --profile production --nocolor
 background sanity bash tests/sanity.sh
 stage changelog antsibull-changelog lint
-finish ansible-lint
-finish sanity
 for scenario in extensions/molecule/*/molecule.yml; do
   name=$(basename "$(dirname "$scenario")")
   stage "molecule-$name" molecule test -s "$name"
 done
+finish ansible-lint
+finish sanity
+# Alone: its tests include stress and timing-sensitive ones.
 stage pytest python -m pytest
 
 echo
