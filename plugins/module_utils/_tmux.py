@@ -12,6 +12,7 @@ measured 8x (4 panes) to 14x (32 panes) slower (bench/tmux_layout.py).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import os
@@ -530,17 +531,17 @@ LOCK_WAIT_ON_EXIT = 5.0
 def ask_to_exit(server, state: _layout.SessionState, spec: _layout.SessionSpec | None, timeout: float) -> list[str]:
     """Type each live pane's exit text (from the description), then wait for those panes to end.
 
-    Text and Enter go as separate commands, as agent CLIs want. Returns the
-    names of the panes that ended on request.
+    Each pane is held (``pane_lock``) and its input line cleared first, so a
+    half-typed line cannot prefix the exit text. Text and Enter go as
+    separate commands, as agent CLIs want. Returns the names of the panes
+    that ended on request.
     """
     texts = {p.name: p.exit_text for w in spec.windows for p in w.panes if p.exit_text} if spec else {}
     asked = [p for p in state.panes() if p.name in texts and not p.dead]
-    locks = []
-    try:
+    with contextlib.ExitStack() as held:
         for pane in asked:  # wait for a writer still typing into the pane to finish its line
-            lock = pane_lock(server, pane.pane_id, min(timeout, LOCK_WAIT_ON_EXIT))
             try:
-                locks.append(lock.__enter__())
+                held.enter_context(pane_lock(server, pane.pane_id, min(timeout, LOCK_WAIT_ON_EXIT)))
             except PaneBusy:
                 pass  # its writer is stuck: clearing the line below still gives the exit text a clean start
         for pane in asked:  # whatever was half typed must not prefix the exit command
@@ -553,9 +554,6 @@ def ask_to_exit(server, state: _layout.SessionState, spec: _layout.SessionSpec |
             time.sleep(0.2)
         for pane in asked:
             send_key(server, pane.pane_id, "Enter")
-    finally:
-        for lock in locks:
-            lock.__exit__(None, None, None)
     deadline = time.monotonic() + timeout
     waiting = {p.pane_id: p.name for p in asked}
     while waiting and time.monotonic() < deadline:
