@@ -37,6 +37,7 @@ import json
 import os
 import signal
 import time
+import zlib
 
 try:
     from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board as board_lib
@@ -60,39 +61,94 @@ load_config = _dispatch_config.load
 
 
 # --------------------------------------------------------------------------- notices (pure)
+# A notice is typed into an agent's pane, which may be a shell: it holds ids (checked), the recipient's own
+# configured name (checked) and fixed words, never a free-text field of the board (a sender, a worker's name
+# as written on the board, a title); the agent reads those with ``orchestra``.
 
 
-def wanted(facts: dict, agents: list[str], orchestrator: str, message_floor: int) -> dict[str, list[tuple[str, str]]]:
+def valid_id(entry_id: str, prefix: str) -> bool:
+    """``TASK-\\d+`` / ``MSG-\\d+`` (ASCII digits only)."""
+    number = entry_id[len(prefix):] if isinstance(entry_id, str) and entry_id.startswith(prefix) else ""
+    return number.isdigit() and number.isascii()
+
+
+def valid_name(name: str) -> bool:
+    """An agent name that may be typed: letters, digits, '-', '_' (what the team module allows)."""
+    return isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum()
+
+
+def stamp(*values) -> str:
+    """A short digest of an entry's own fields, so that an id reused by another board (or a restored section)
+    is another entry for the dispatcher's memory."""
+    text = "\x1f".join(value or "" for value in values)
+    return "%08x" % (zlib.crc32(text.encode("utf-8", "surrogatepass")) & 0xffffffff)
+
+
+def task_ref(task: dict) -> str:
+    return "%s@%s" % (task["id"], stamp(task.get("title"), task.get("date")))
+
+
+def completion_ref(done: dict) -> str:
+    return "%s@%s" % (done["id"], stamp(done.get("completed_by"), done.get("date"), done.get("changes")))
+
+
+def message_ref(message: dict) -> str:
+    return "%s@%s" % (message["id"], stamp(message.get("from"), message.get("to"), message.get("date"),
+                                           message.get("text")))
+
+
+def key_ref(key: str) -> str:
+    """The entry a key is about ('TASK-007:PENDING>amp@1a2b3c4d' -> 'TASK-007@1a2b3c4d')."""
+    head, dummy, digest = key.rpartition("@")
+    return "%s@%s" % (head.split(":")[0].split(">")[0], digest)
+
+
+def wanted(facts: dict, agents: list[str], orchestrator: str, old=frozenset()) -> dict[str, list[tuple[str, str]]]:
     """Every notice the board calls for now, by agent: [(key, text)], oldest first.
 
-    Keys name the event and the recipient, so a notice is known again after
-    a restart; ``message_floor`` is the last message that existed when the
-    dispatcher first ran (older ones are not news).
+    Keys name the entry (its id and a digest of its own fields), the event and
+    the recipient, so a notice is known again after a restart and an id reused
+    by another board is news; ``old`` holds the messages (refs) that were on
+    the board when the dispatcher first saw it (not news).
     """
     out: dict[str, list[tuple[str, str]]] = {}
+    known = set(agents)
 
     def add(agent: str, key: str, text: str) -> None:
-        if agent in agents:
+        if agent in known and valid_name(agent):
             out.setdefault(agent, []).append((key, text))
 
     for task in facts["tasks"]:
+        task_id = task["id"]
+        if not valid_id(task_id, "TASK-"):
+            continue
         status = (task["status"] or "").upper()
         if status == "PENDING":
-            add(task["assigned_to"], "%s:PENDING>%s" % (task["id"], task["assigned_to"]),
-                "%s is assigned to you: run orchestra task show %s" % (task["id"], task["id"]))
+            worker = task["assigned_to"]
+            add(worker, "%s:PENDING>%s@%s" % (task_id, worker, task_ref(task).rpartition("@")[2]),
+                "%s is assigned to you: run orchestra task show %s" % (task_id, task_id))
         elif status == "FAILED":
-            add(orchestrator, "%s:FAILED>%s" % (task["id"], orchestrator),
-                "%s FAILED (%s): run orchestra task show %s" % (task["id"], task["assigned_to"], task["id"]))
+            add(orchestrator, "%s:FAILED>%s@%s" % (task_id, orchestrator, task_ref(task).rpartition("@")[2]),
+                "%s FAILED: run orchestra task show %s" % (task_id, task_id))
     for done in facts["completions"]:
-        add(orchestrator, "%s:COMPLETED>%s" % (done["id"], orchestrator),
-            "%s was completed by %s: run orchestra task show %s" % (done["id"], done["completed_by"], done["id"]))
+        task_id = done["id"]
+        if valid_id(task_id, "TASK-"):
+            add(orchestrator, "%s:COMPLETED>%s@%s" % (task_id, orchestrator, completion_ref(done).rpartition("@")[2]),
+                "%s was completed: run orchestra task show %s" % (task_id, task_id))
     for message in facts["messages"]:
-        if board_lib.id_number(message["id"]) <= message_floor:
+        message_id = message["id"]
+        if not valid_id(message_id, "MSG-"):
             continue
-        recipients = [a for a in agents if a != message["from"]] if message["to"] == "all" else [message["to"]]
+        ref = message_ref(message)
+        if ref in old:
+            continue
+        digest = ref.rpartition("@")[2]
+        broadcast = message["to"] == "all"
+        recipients = [a for a in agents if a != message["from"]] if broadcast else [message["to"]]
         for agent in recipients:
-            add(agent, "%s>%s" % (message["id"], agent), "%s from %s: run orchestra msg list --to %s --since MSG-%03d"
-                % (message["id"], message["from"], agent, board_lib.id_number(message["id"]) - 1))
+            add(agent, "%s>%s@%s" % (message_id, agent, digest), "%s is a message %s: run orchestra msg list --to %s "
+                "--since MSG-%03d" % (message_id, "to all" if broadcast else "for you", agent,
+                                      board_lib.id_number(message_id) - 1))
     return out
 
 
@@ -106,10 +162,27 @@ def notice_text(notices: list[tuple[str, str]]) -> str:
     return "[orchestra] " + "; ".join(text for dummy, text in notices)
 
 
+def present(facts: dict) -> set[str]:
+    """The refs of every entry on the board."""
+    return ({task_ref(t) for t in facts["tasks"]} | {completion_ref(c) for c in facts["completions"]}
+            | {message_ref(m) for m in facts["messages"]})
+
+
 def prune(sent: set[str], facts: dict) -> set[str]:
-    """Keep only keys of tasks and messages still on the board (ids are never reused)."""
-    present = {t["id"] for t in facts["tasks"]} | {c["id"] for c in facts["completions"]} | {m["id"] for m in facts["messages"]}
-    return {key for key in sent if key.split(":")[0].split(">")[0] in present}
+    """Keep only keys of entries still on the board (the same id with other fields is another entry)."""
+    on_board = present(facts)
+    return {key for key in sent if key_ref(key) in on_board}
+
+
+def history(facts: dict | None, agents: list[str], orchestrator: str) -> tuple[set[str], set[str]]:
+    """What a fresh memory counts as already told on a board: completions, failures and messages on it now
+    (PENDING tasks are still told). Returns (sent keys, the messages' refs)."""
+    if facts is None:
+        return set(), set()
+    refs = {message_ref(m) for m in facts["messages"]}
+    sent = {key for notices in wanted(facts, agents, orchestrator, refs).values()
+            for key, dummy in notices if ":PENDING>" not in key}
+    return sent, refs
 
 
 def status_line(states: dict[str, str], facts: dict | None) -> str:
@@ -200,49 +273,95 @@ def make_log(out):
 
 
 class SentState:
-    """Keys of delivered notices and the message floor, in a state file written atomically after each
-    delivery, so a restarted dispatcher repeats nothing."""
+    """The dispatcher's memory of one board: its identity (``board_id``, None for a board without one), the
+    keys of delivered notices and the messages that were history when it first saw the board; in a state file
+    written atomically after each delivery, so a restarted dispatcher repeats nothing. A board with another
+    identity gets a fresh memory (``follow``)."""
 
-    def __init__(self, path: str, sent: set[str], message_floor: int):
-        self.path, self.sent, self.message_floor = path, sent, message_floor
+    VERSION = 2
+
+    def __init__(self, path: str, sent: set[str], refs: set[str] | None = None, board_id: str | None = None):
+        self.path, self.sent, self.history, self.board_id = path, sent, set(refs or ()), board_id
+
+    @classmethod
+    def fresh(cls, path: str, facts: dict | None, agents: list[str], orchestrator: str) -> "SentState":
+        """A first memory of the board whose facts are given: what it holds counts as told, PENDING tasks aside."""
+        return cls(path, *history(facts, agents, orchestrator), board_id=(facts or {}).get("board_id"))
 
     @classmethod
     def load(cls, path: str, board: str, agents: list[str], orchestrator: str, log) -> "SentState":
-        """The state file's contents; on a first run (or an unreadable file), what the board already holds."""
+        """The state file's memory, if it is this board's; else (a first run, an unreadable file, another
+        board) a fresh one from what the board holds now."""
+        facts = read_facts(board)
         try:
             with open(path, encoding="utf-8") as stream:
                 data = json.load(stream)
-            return cls(path, set(data["sent"]), int(data["message_floor"]))
+            if data.get("version") == cls.VERSION:
+                state = cls(path, set(data["sent"]), set(data["history"]), data.get("board_id"))
+            else:  # the first format: keys without digests, a message floor
+                state = cls.upgrade(path, set(data["sent"]), int(data["message_floor"]), facts, agents, orchestrator)
+                state.save()
+            if facts is not None:
+                state.follow(facts, agents, orchestrator, log)
+            return state
         except FileNotFoundError:
             pass
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             log("state file %s is unreadable (%s): starting afresh" % (path, exc))
-        state = cls(path, *history(board, agents, orchestrator))
+        state = cls.fresh(path, facts, agents, orchestrator)
         state.save()
         return state
 
+    @classmethod
+    def upgrade(cls, path: str, sent: set[str], floor: int, facts: dict | None, agents: list[str],
+                orchestrator: str) -> "SentState":
+        """A memory in the first format (keys without digests, a message floor) in this one, against the board."""
+        if facts is None:
+            return cls(path, set())
+        refs = {message_ref(m) for m in facts["messages"] if board_lib.id_number(m["id"]) <= floor}
+        keys = {key.rpartition("@")[0]: key for notices in wanted(facts, agents, orchestrator).values()
+                for key, dummy in notices}
+        return cls(path, {keys[key] for key in sent if key in keys}, refs, facts.get("board_id"))
+
+    def follow(self, facts: dict, agents: list[str], orchestrator: str, log, came_back: bool = False) -> bool:
+        """Make the memory the board's: True when the board has another identity than the memory's, or
+        ``came_back`` (it was seen missing, then there again: a new board, whether it says so or not); the
+        memory then starts afresh for it, said in the log. A memory without identity takes the board's."""
+        board_id = facts.get("board_id")
+        if board_id == self.board_id and not came_back:
+            return False
+        if self.board_id is None and not came_back:
+            self.board_id = board_id
+            self.save()
+            return False
+        why = ("was missing and is back (identity %s)" % board_id if came_back
+               else "is another board (identity %s, the memory's %s)" % (board_id, self.board_id))
+        log("the board %s: a fresh memory for it; what it holds counts as told, PENDING tasks are told" % why)
+        self.sent, self.history = history(facts, agents, orchestrator)
+        self.board_id = board_id
+        self.save()
+        return True
+
     def save(self) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        board_lib.atomic_write(self.path, json.dumps({"message_floor": self.message_floor,
-                                                      "sent": sorted(self.sent)}, indent=1) + "\n")
+        board_lib.atomic_write(self.path, json.dumps({
+            "version": self.VERSION, "board_id": self.board_id, "history": sorted(self.history),
+            "sent": sorted(self.sent)}, indent=1) + "\n")
 
     def record(self, keys: list[str], facts: dict) -> None:
         """Add delivered keys, forget those whose entry left the board, save."""
-        self.sent = prune(self.sent | set(keys), facts)
+        on_board = present(facts)
+        self.sent = {key for key in self.sent | set(keys) if key_ref(key) in on_board}
+        self.history &= on_board
         self.save()
 
 
-def history(board: str, agents: list[str], orchestrator: str) -> tuple[set[str], int]:
-    """What a first run counts as already told: completions, failures and messages on the board now
-    (PENDING tasks are still told); and the last message's number."""
+def read_facts(board: str) -> dict | None:
+    """The board's facts; None when it is missing or does not parse."""
     try:
-        facts = board_lib.facts(board_lib.load(board))
+        return board_lib.facts(board_lib.load(board))
     except (board_lib.BoardError, OSError):
-        return set(), 0
-    floor = max([board_lib.id_number(m["id"]) for m in facts["messages"]] or [0])
-    sent = {key for notices in wanted(facts, agents, orchestrator, floor).values()
-            for key, dummy in notices if ":PENDING>" not in key}
-    return sent, floor
+        return None
 
 
 def _board_stamp(path: str):
@@ -258,8 +377,10 @@ class BoardWatch:
 
     def __init__(self, path: str, settle: float, log, sleep=time.sleep):
         self.path, self.settle, self.log, self.sleep = path, settle, log, sleep
-        self.stamp = None
+        self.stamp: tuple | None = ()  # the board's (inode, mtime, size) at the last read; None: no board
         self.facts: dict | None = None  # None: no board, or one that does not parse
+        self.gone = False  # the last look found no board
+        self.came_back = False  # the last read found a board after a look that found none
 
     def changed(self) -> bool:
         """Re-read the board when its stat changed; True when it was read."""
@@ -275,9 +396,9 @@ class BoardWatch:
             self.stamp, self.facts = stamp, None
             return False
         except (board_lib.NotFound, OSError):
-            self.stamp, self.facts = stamp, None
+            self.stamp, self.facts, self.gone = stamp, None, True
             return False
-        self.stamp = stamp
+        self.stamp, self.came_back, self.gone = stamp, self.gone, False
         return True
 
 
@@ -322,6 +443,38 @@ class Environments:
 
     def values(self, name: str) -> dict[str, str]:
         return self.seen.get(name, (None, {}))[1]
+
+
+class StatusFile:
+    """Each agent's screen state and since when (wall clock), with the dispatcher's pid and the board identity
+    it follows, in a small file beside the state file (``_dispatch_config.status_file``), written only when
+    something in it changed. Health reads it: it looks once, so it needs to know since when an agent has sat
+    idle or waited for a person."""
+
+    def __init__(self, path: str, log, clock=time.time):
+        self.path, self.log, self.clock = path, log, clock
+        self.agents: dict[str, dict] = {}
+        self.board_id: str | None = None
+        self.written = False
+
+    def observe(self, states: dict[str, str], board_id: str | None) -> bool:
+        """Record the states read now; write the file when a state (or the board) changed. True when written."""
+        now = self.clock()
+        agents = {}
+        for name, state in states.items():
+            before = self.agents.get(name)
+            agents[name] = before if before and before["state"] == state else {"state": state, "since": now}
+        if self.written and agents == self.agents and board_id == self.board_id:
+            return False
+        self.agents, self.board_id = agents, board_id
+        try:
+            board_lib.atomic_write(self.path, json.dumps({"pid": os.getpid(), "board_id": board_id,
+                                                          "agents": agents}, indent=1, sort_keys=True) + "\n")
+        except OSError as exc:
+            self.log("status file %s not written: %s" % (self.path, exc))
+            return False
+        self.written = True
+        return True
 
 
 class StatusLine:
@@ -423,7 +576,8 @@ class SignalStop(Stop):
 class Dispatcher:
     """The parts above put together: ``step`` does one round, ``run`` loops until stopped."""
 
-    def __init__(self, config: dict, server=None, out=None, clock=time.monotonic, sleep=time.sleep, deliver=None):
+    def __init__(self, config: dict, server=None, out=None, clock=time.monotonic, sleep=time.sleep, deliver=None,
+                 wall_clock=time.time):
         self.config = config
         self.server = server or _tmux.Client(config.get("socket_name") or None, config.get("socket_path") or None)
         self.agents = {a["name"]: a for a in config["agents"]}
@@ -436,6 +590,7 @@ class Dispatcher:
         self.restarts = Restarts(RestartPolicy(int(config["restart"]["max"]), float(config["restart"]["window"]),
                                                float(config["restart"]["delay"])))
         self.status = StatusLine(self.server, config["session"], config.get("status_line", True), self.log)
+        self.status_file = StatusFile(_dispatch_config.status_file(config), self.log, wall_clock)
         self.courier = Courier(self.server, self.tracker, self.log, sleep, clock, deliver)
         self.stop = Stop(sleep)
         self.panes: dict[str, dict] = {}
@@ -458,6 +613,10 @@ class Dispatcher:
         self.states = read_states(self.server, self.panes, self.agents, self.tracker)
         for name, pane in self.panes.items():
             self.environments.remember(name, pane, self.agents[name].get("environment_names") or [])
+        # The file records the last read of each screen (the status line, the last two agreeing ones): health
+        # wants since when a screen has shown a dialog or a prompt, and a read every scan is what there is.
+        self.status_file.observe({name: self.tracker.raw.get(self.panes[name]["id"], state) if name in self.panes
+                                  else state for name, state in self.states.items()}, self.state.board_id)
         self.restart_dead()
         self.show_status()
 
@@ -533,7 +692,7 @@ class Dispatcher:
         """Try every agent with something pending, until a stop is requested; True when something still waits."""
         waiting = False
         facts = self.facts
-        notices = pending(wanted(facts, list(self.agents), self.orchestrator, self.state.message_floor),
+        notices = pending(wanted(facts, list(self.agents), self.orchestrator, self.state.history),
                           self.state.sent) if facts else {}
         for name in self.agents:
             if self.stop():
@@ -559,6 +718,7 @@ class Dispatcher:
         """One round; returns how long to sleep before the next."""
         now = self.clock()
         if self.watch.changed():
+            self.state.follow(self.facts, list(self.agents), self.orchestrator, self.log, self.watch.came_back)
             self.dirty = True
             self.show_status()
         if now >= self.next_scan:

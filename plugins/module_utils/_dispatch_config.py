@@ -39,6 +39,10 @@ def check(config: dict, where: str) -> dict:
         bad = sorted(set(agent) - set(AGENT_KEYS))
         if bad or not agent.get("name"):
             raise ConfigError("%s: agent %r has unknown key(s) %s or no name" % (where, agent.get("name"), ", ".join(bad)))
+        name = agent["name"]
+        if not (isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum()):
+            # the name is typed into panes (in notices): nothing a shell or a model would read as more than a name
+            raise ConfigError("%s: agent name %r must be letters, digits, '-' or '_'" % (where, name))
     if sum(1 for a in config["agents"] if a.get("role") == "orchestrator") != 1:
         raise ConfigError("%s: exactly one agent must have role orchestrator" % where)
     return config
@@ -51,6 +55,13 @@ def with_defaults(config: dict) -> dict:
     for key, default in TIMING_DEFAULTS:
         config[key] = float(config.get(key) or default)
     return config
+
+
+def status_file(config: dict) -> str:
+    """The file where the dispatcher records each agent's screen state and since when, beside its state file
+    (``dispatch-state.json`` -> ``dispatch-state.status.json``); health reads it."""
+    state_file = config["state_file"]
+    return (state_file[:-5] if state_file.endswith(".json") else state_file) + ".status.json"
 
 
 def load(path: str) -> dict:

@@ -240,8 +240,8 @@ def _msg_send(args, out) -> int:
 
 def _msg_list(args, out) -> int:
     messages = [board_lib.message_facts(e) for e in board_lib.load(args.board).section(board_lib.MESSAGES).entries]
-    if args.to:
-        messages = [m for m in messages if m["to"] == args.to]
+    if args.to:  # the agent's messages: those to it, and those to all (but its own)
+        messages = [m for m in messages if m["to"] == args.to or (m["to"] == "all" and m["from"] != args.to)]
     if args.since:
         messages = _since(messages, args.since)
     lines = ["%s %s %s -> %s: %s" % (m["id"], m["date"], m["from"], m["to"], m["text"].replace("\n", " "))
@@ -338,7 +338,7 @@ COMMANDS = (
             positionals=(("text", "message text", True),), options=(
                 _agent_option("--from", "sender"), Option("--to", "recipient", required=True), JSON)),
     Command(("msg", "list"), "messages on the board", _msg_list, options=(
-        Option("--to", "only messages to this agent"),
+        Option("--to", "only messages to this agent (broadcasts to all included)"),
         Option("--since", "a message id (MSG-007: later ones) or a date 'YYYY-MM-DD HH:MM'"), JSON)),
     Command(("board",), "a compact summary of the board", _board_summary, options=(JSON,)),
     Command(("board", "init"), "create the board, or add its missing sections", _board_init),

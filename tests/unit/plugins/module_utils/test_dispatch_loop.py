@@ -145,16 +145,29 @@ def test_board_watch_parses_once_per_change_and_holds_back_a_broken_board(board)
     assert not watch.changed() and watch.facts is None
 
 
+def bare(keys) -> set[str]:
+    """Keys without their digests."""
+    return {key.rpartition("@")[0] for key in keys}
+
+
+def all_keys(board: str) -> dict[str, str]:
+    """Every notice key the board calls for now, by its bare form."""
+    return {key.rpartition("@")[0]: key for notices in D.wanted(B.facts(B.load(board)), ["claude", "amp", "codex"],
+                                                                "claude").values() for key, dummy in notices}
+
+
 def test_sent_state_starts_from_the_board_history_and_survives_a_restart(tmp_path, board):
     B.update(board, lambda b: (B.add_task(b, "todo", "amp"), B.add_task(b, "done", "codex"),
                                B.complete_task(b, "TASK-002", "codex"), B.send_message(b, "claude", "amp", "hi")))
     path = str(tmp_path / "state" / "dispatch.json")
     state = D.SentState.load(path, board, ["claude", "amp", "codex"], "claude", print)
     # The completion and the message are history; the PENDING task is still to be told.
-    assert state.sent == {"TASK-002:COMPLETED>claude"} and state.message_floor == 1
-    state.record(["TASK-001:PENDING>amp", "TASK-404:PENDING>amp"], B.facts(B.load(board)))
+    assert bare(state.sent) == {"TASK-002:COMPLETED>claude"} and len(state.history) == 1
+    assert list(D.pending(D.wanted(B.facts(B.load(board)), ["claude", "amp", "codex"], "claude", state.history),
+                          state.sent)) == ["amp"]
+    state.record([all_keys(board)["TASK-001:PENDING>amp"], "TASK-404:PENDING>amp@00000000"], B.facts(B.load(board)))
     again = D.SentState.load(path, board, ["claude", "amp", "codex"], "claude", print)
-    assert again.sent == {"TASK-002:COMPLETED>claude", "TASK-001:PENDING>amp"} and again.message_floor == 1
+    assert bare(again.sent) == {"TASK-002:COMPLETED>claude", "TASK-001:PENDING>amp"} and again.history == state.history
 
 
 def test_an_unreadable_state_file_is_said_and_started_afresh(tmp_path, board):
@@ -163,7 +176,69 @@ def test_an_unreadable_state_file_is_said_and_started_afresh(tmp_path, board):
     lines = []
     state = D.SentState.load(str(path), board, ["claude"], "claude", lines.append)
     assert state.sent == set() and "is unreadable" in lines[0]
-    assert json.loads(path.read_text()) == {"message_floor": 0, "sent": []}
+    assert json.loads(path.read_text()) == {"version": 2, "board_id": None, "history": [], "sent": []}
+
+
+def test_a_memory_in_the_first_format_is_carried_over(tmp_path, board):
+    B.update(board, lambda b: (B.add_task(b, "todo", "amp"), B.add_task(b, "two", "codex"),
+                               B.send_message(b, "claude", "amp", "old"), B.send_message(b, "claude", "amp", "new")))
+    path = tmp_path / "dispatch.json"
+    path.write_text(json.dumps({"message_floor": 1, "sent": ["TASK-001:PENDING>amp", "TASK-404:PENDING>amp"]}))
+    state = D.SentState.load(str(path), board, ["claude", "amp", "codex"], "claude", print)
+    assert bare(state.sent) == {"TASK-001:PENDING>amp"} and len(state.history) == 1
+    todo = D.pending(D.wanted(B.facts(B.load(board)), ["claude", "amp", "codex"], "claude", state.history), state.sent)
+    assert {agent: bare(k for k, dummy in notices) for agent, notices in todo.items()} == {
+        "amp": {"MSG-002>amp"}, "codex": {"TASK-002:PENDING>codex"}}
+    assert json.loads(path.read_text())["version"] == 2
+
+
+def with_identity(board_id):
+    """_board.facts as it is, with ``board_id`` set (the board carries its identity)."""
+    real = B.facts
+
+    def facts(board, *args, **kwargs):
+        return dict(real(board, *args, **kwargs), board_id=board_id)
+
+    return facts
+
+
+def test_a_memory_belongs_to_one_board_and_another_board_gets_a_fresh_one(tmp_path, board, monkeypatch):
+    agents = ["claude", "amp", "codex"]
+    B.update(board, lambda b: (B.add_task(b, "one", "amp"), B.add_task(b, "two", "codex"),
+                               B.complete_task(b, "TASK-002", "codex")))
+    path = str(tmp_path / "dispatch.json")
+    monkeypatch.setattr(B, "facts", with_identity("board-a"))
+    lines = []
+    state = D.SentState.load(path, board, agents, "claude", lines.append)
+    state.record([all_keys(board)["TASK-001:PENDING>amp"]], B.facts(B.load(board)))
+    assert json.loads(open(path).read())["board_id"] == "board-a"
+    # Another board with the same ids, in the same minute, with the same titles: the identity tells them apart.
+    os.unlink(board)
+    B.atomic_write(board, B.new_board_text())
+    B.update(board, lambda b: (B.add_task(b, "one", "amp"), B.add_task(b, "two", "codex"),
+                               B.complete_task(b, "TASK-002", "codex"), B.send_message(b, "codex", "amp", "hi")))
+    monkeypatch.setattr(B, "facts", with_identity("board-b"))
+    state = D.SentState.load(path, board, agents, "claude", lines.append)
+    assert "is another board (identity board-b, the memory's board-a): a fresh memory" in lines[-1]
+    todo = D.pending(D.wanted(B.facts(B.load(board)), agents, "claude", state.history), state.sent)
+    assert {a: bare(k for k, dummy in n) for a, n in todo.items()} == {"amp": {"TASK-001:PENDING>amp"}}
+    assert json.loads(open(path).read())["board_id"] == "board-b"
+    # A memory without identity (written before boards had one) takes the board's and keeps what it knows.
+    state.board_id = None
+    assert not state.follow(B.facts(B.load(board)), agents, "claude", lines.append) and state.board_id == "board-b"
+    # A board that was seen missing and is back is a new board, whatever it says.
+    assert state.follow(B.facts(B.load(board)), agents, "claude", lines.append, came_back=True)
+    assert "was missing and is back" in lines[-1]
+
+
+def test_without_identity_an_entry_reusing_an_id_with_other_fields_is_news(tmp_path, board):
+    agents = ["claude", "amp", "codex"]
+    B.update(board, lambda b: B.add_task(b, "one", "amp"))
+    state = D.SentState.load(str(tmp_path / "dispatch.json"), board, agents, "claude", print)
+    state.record([all_keys(board)["TASK-001:PENDING>amp"]], B.facts(B.load(board)))
+    B.atomic_write(board, B.new_board_text())
+    B.update(board, lambda b: B.add_task(b, "another title", "amp"))
+    assert list(D.pending(D.wanted(B.facts(B.load(board)), agents, "claude", state.history), state.sent)) == ["amp"]
 
 
 def test_panes_of_agents_are_found_and_missing_ones_are_absent():
@@ -276,7 +351,7 @@ def test_deliver_pending_types_one_line_per_agent_and_saves_what_it_sent(tmp_pat
                "TASK-002 is assigned to you: run orchestra task show TASK-002"),
         ("%2", "[orchestra] TASK-003 is assigned to you: run orchestra task show TASK-003")]
     saved = json.loads((tmp_path / "state.json").read_text())
-    assert saved["sent"] == ["TASK-001:PENDING>amp", "TASK-002:PENDING>amp", "TASK-003:PENDING>codex"]
+    assert sorted(bare(saved["sent"])) == ["TASK-001:PENDING>amp", "TASK-002:PENDING>amp", "TASK-003:PENDING>codex"]
     assert dispatcher.deliver_pending() is False and len(typing.typed) == 2  # nothing twice
 
 
@@ -305,7 +380,7 @@ def test_deliver_pending_stops_between_agents_once_a_stop_is_requested(tmp_path,
     typing.after = lambda: dispatcher.stop.request("SIGTERM")
     dispatcher.deliver_pending()
     assert [pane_id for pane_id, dummy in typing.typed] == ["%1"]  # amp's line whole; codex not begun
-    assert json.loads((tmp_path / "state.json").read_text())["sent"] == ["TASK-001:PENDING>amp"]
+    assert bare(json.loads((tmp_path / "state.json").read_text())["sent"]) == {"TASK-001:PENDING>amp"}
 
 
 def test_deliver_pending_leaves_absent_and_dead_agents_waiting(tmp_path, board):
@@ -391,3 +466,54 @@ def test_run_loops_until_stopped_and_says_why(tmp_path, board):
     assert [p for p, dummy in typing.typed] == ["%1"]
     log = out.getvalue().splitlines()
     assert "dispatcher watching" in log[0] and log[-1].endswith("dispatcher stopped (SIGTERM)")
+
+
+def test_a_board_deleted_and_made_again_gets_a_fresh_memory_and_its_notices(tmp_path, board):
+    dispatcher, tmux, typing, out = make_dispatcher(tmp_path, board)
+    B.update(board, lambda b: B.add_task(b, "one", "amp"))
+    dispatcher.step()
+    assert [p for p, dummy in typing.typed] == ["%1"]
+    os.unlink(board)
+    dispatcher.step()  # seen missing
+    B.atomic_write(board, B.new_board_text())
+    B.update(board, lambda b: (B.add_task(b, "one", "amp"), B.add_task(b, "two", "codex"),
+                               B.complete_task(b, "TASK-002", "codex")))
+    dispatcher.step()
+    # TASK-001 again, same title, same minute: told; the completion already on the new board is history.
+    assert [p for p, dummy in typing.typed] == ["%1", "%1"]
+    assert "the board was missing and is back" in out.getvalue()
+
+
+def test_a_board_with_another_identity_while_running_gets_a_fresh_memory(tmp_path, board, monkeypatch):
+    monkeypatch.setattr(B, "facts", with_identity("board-a"))
+    dispatcher, tmux, typing, out = make_dispatcher(tmp_path, board)
+    B.update(board, lambda b: B.add_task(b, "one", "amp"))
+    dispatcher.step()
+    monkeypatch.setattr(B, "facts", with_identity("board-b"))
+    B.update(board, lambda b: B.send_message(b, "claude", "codex", "hello"))  # a write the dispatcher sees
+    dispatcher.step()
+    # The new memory counts the message as told and the PENDING task as still to tell.
+    assert [p for p, dummy in typing.typed] == ["%1", "%1"]
+    assert "is another board (identity board-b, the memory's board-a)" in out.getvalue()
+    assert json.loads((tmp_path / "state.json").read_text())["board_id"] == "board-b"
+
+
+def test_the_status_file_records_each_agents_screen_state_and_since_when(tmp_path, board):
+    wall = Clock(5000.0)
+    dispatcher, tmux, typing, out = make_dispatcher(tmp_path, board)
+    dispatcher.status_file.clock = wall
+    path = tmp_path / "state.status.json"
+    dispatcher.scan()
+    first = json.loads(path.read_text())
+    assert first["pid"] == os.getpid() and first["board_id"] is None
+    assert set(first["agents"]) == {"claude", "amp", "codex"} and first["agents"]["amp"]["since"] == 5000.0
+    mtime = path.stat().st_mtime_ns
+    wall.sleep(30)
+    dispatcher.scan()
+    assert path.stat().st_mtime_ns == mtime  # nothing changed: not written
+    tmux.panes["amp"]["lines"] = ["working on TASK-001"]
+    wall.sleep(30)
+    dispatcher.scan()
+    agents = json.loads(path.read_text())["agents"]
+    assert agents["amp"]["since"] == 5060.0 and agents["codex"]["since"] == 5000.0
+    assert (first["agents"]["amp"]["state"], agents["amp"]["state"]) == ("idle", "busy")
