@@ -395,7 +395,9 @@ class BoardWatch:
             self.log("board unreadable, nothing sent until it is fixed: %s" % exc)
             self.stamp, self.facts = stamp, None
             return False
-        except (board_lib.NotFound, OSError):
+        except (board_lib.NotFound, OSError) as exc:
+            if not self.gone:
+                self.log("board missing, nothing sent until it is back: %s" % exc)
             self.stamp, self.facts, self.gone = stamp, None, True
             return False
         self.stamp, self.came_back, self.gone = stamp, self.gone, False
