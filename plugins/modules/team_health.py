@@ -63,8 +63,50 @@ options:
   dispatcher:
     description:
       - The dispatcher, when the team runs one. Not running is a problem.
+      - With O(dispatcher.state_file) and O(dispatcher.queue_dir), health also names what keeps the team from
+        moving (see O(stuck_minutes)).
     type: dict
-    suboptions: *process
+    suboptions:
+      name:
+        description: Name of the process.
+        type: str
+        required: true
+      pidfile:
+        description: Its pidfile. Default C(~/.local/state/moana-orchestration/NAME.pid).
+        type: path
+      readiness:
+        description: Its health probe, as in M(moana.orchestration.background_process).
+        type: dict
+      state_file:
+        description:
+          - The dispatcher's memory (C(dispatch-state.json) in the team's directory): the board it follows and
+            the notices it delivered. Its status file (each agent's screen state and since when) is read from
+            beside it (C(dispatch-state.status.json)).
+        type: path
+      queue_dir:
+        description:
+          - The dispatcher's queue (C(queue) in the team's directory), where the initial prompts of agents that
+            take them typed wait until the agent is idle.
+        type: path
+  stuck_minutes:
+    description:
+      - How long something may wait before it is a problem, each named with its fix; needs
+        O(dispatcher.state_file) (and O(dispatcher.queue_dir) for the prompts).
+      - A PENDING task whose worker has been idle this long and was never told; a message older than this
+        never told to its recipient (unless the recipient is busy); a message (an initial prompt) queued this
+        long for an agent; notices due this long and not delivered to idle agents while the dispatcher runs.
+        A memory of another board than the board (its identity) is a problem at once.
+      - V(0) turns these checks off.
+    type: float
+    default: 10
+  dialog_minutes:
+    description:
+      - How long an agent may wait for a person (a login, trust or permission dialog on its screen) before it
+        is a problem. Known from the dispatcher's status file; an agent waiting for a person since a time
+        nobody knows is a problem at once.
+      - V(0) makes any wait a problem.
+    type: float
+    default: 5
   log_dir:
     description:
       - The team's log directory, shown in the report.
@@ -91,7 +133,13 @@ EXAMPLES = r"""
     proxy:
       name: antigravity-proxy
       readiness: {url: "http://127.0.0.1:8080/health", json_path: counts.available, json_op: gt, json_value: 0}
-    dispatcher: {name: orchestra-dispatcher, pidfile: /home/julien/.local/share/moana-orchestration/dispatcher.pid}
+    dispatcher:
+      name: orchestra-dispatcher
+      pidfile: /home/julien/.local/share/moana-orchestration/team/dispatcher.pid
+      state_file: /home/julien/.local/share/moana-orchestration/team/dispatch-state.json
+      queue_dir: /home/julien/.local/share/moana-orchestration/team/queue
+    stuck_minutes: 10
+    dialog_minutes: 5
   register: health
 
 - name: Show it
@@ -114,7 +162,13 @@ text:
   returned: always
   type: str
 report:
-  description: The report as data (agents, proxy, board, log_dir, problems).
+  description:
+    - The report as data (agents, proxy, dispatcher, board, log_dir, problems, stuck).
+    - C(stuck) lists what keeps the team from moving, each item with its C(fix) - C(tasks) (task, agent,
+      seconds), C(messages) (message, agents, seconds), C(prompts) (agent, queued, seconds, state), C(dialogs)
+      (agent, seconds) and C(dispatcher) (reason, and the boards or agents concerned).
+    - Each agent's C(state_seconds) says how long its screen has shown its state, when the dispatcher's status
+      file tells.
   returned: always
   type: dict
 """
@@ -127,6 +181,8 @@ from ansible_collections.moana.orchestration.plugins.module_utils import _board 
 # What names a background process: as background_process_info takes it (the pidfile a path, so ~ expands).
 PROCESS_OPTIONS = {"name": {"type": "str", "required": True}, "pidfile": {"type": "path"},
                    "readiness": {"type": "dict"}}
+# The dispatcher's also name its memory and its queue.
+DISPATCHER_OPTIONS = dict(PROCESS_OPTIONS, state_file={"type": "path"}, queue_dir={"type": "path"})
 
 
 def main():
@@ -137,7 +193,9 @@ def main():
             "board": {"type": "path", "required": True},
             "stale_minutes": {"type": "float"},
             "proxy": {"type": "dict", "options": PROCESS_OPTIONS},
-            "dispatcher": {"type": "dict", "options": PROCESS_OPTIONS},
+            "dispatcher": {"type": "dict", "options": DISPATCHER_OPTIONS},
+            "stuck_minutes": {"type": "float", "default": 10},
+            "dialog_minutes": {"type": "float", "default": 5},
             "log_dir": {"type": "str", "default": ""},
             **_tmux.SOCKET_OPTIONS,
         },
@@ -153,7 +211,8 @@ def main():
     except (_tmux.TmuxError, board_lib.BoardError, _process.ProcessError) as exc:
         module.fail_json(msg=str(exc))
     data = _health.report(params["agents"], facts["session"], facts["board"], facts["proxy"], params["log_dir"],
-                          dispatcher=facts["dispatcher"])
+                          dispatcher=facts["dispatcher"], stuck_minutes=params["stuck_minutes"] or None,
+                          dialog_minutes=params["dialog_minutes"] or None)
     module.exit_json(changed=False, healthy=data["healthy"], problems=data["problems"], text=_health.render(data),
                      report=data)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch as D
 from ansible_collections.moana.orchestration.plugins.module_utils import _health as H
 
 AGENTS = [{"name": "claude", "role": "orchestrator"}, {"name": "codex", "role": "worker"}]
@@ -18,7 +21,8 @@ def test_a_healthy_team():
     data = H.report(AGENTS, {"exists": True, "panes": [pane("claude"), pane("codex")]}, BOARD, None, "/p/logs", now=1000)
     assert data["healthy"] and data["problems"] == []
     assert data["agents"][1] == {"agent": "codex", "role": "worker", "pane": "alive", "state": "idle", "command": "node",
-                                 "board_state": "IN_PROGRESS", "task": "TASK-002", "idle_seconds": 10}
+                                 "board_state": "IN_PROGRESS", "task": "TASK-002", "idle_seconds": 10,
+                                 "state_seconds": None}
     text = H.render(data)
     assert text.startswith("team: healthy") and "codex   worker        alive  idle   node     IN_PROGRESS  TASK-002  10s" in text
 
@@ -58,3 +62,137 @@ def test_screen_states_that_need_someone_and_a_stopped_dispatcher_are_problems()
     running = H.report(AGENTS, {"exists": True, "panes": [pane("claude"), pane("codex", state="busy")]}, BOARD,
                        now=1000, dispatcher={"running": True, "pid": 7})
     assert running["healthy"] and "dispatcher: running, pid 7" in H.render(running)
+
+
+# --------------------------------------------------------------------------- a stuck team, with fixed clocks
+
+NOW = H._epoch("2026-03-02 12:00")
+TEAM = AGENTS + [{"name": "amp", "role": "worker"}]
+
+
+def minutes_ago(minutes: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(NOW - minutes * 60))
+
+
+def stuck_board(tasks=(), messages=(), board_id=None):
+    return dict(BOARD, tasks=list(tasks), completions=[], messages=list(messages), board_id=board_id)
+
+
+def pending_task(task_id, agent, minutes, title="t"):
+    return {"id": task_id, "status": "PENDING", "assigned_to": agent, "title": title, "date": minutes_ago(minutes)}
+
+
+def running(memory=None, status=None, queue=None, pid=7):
+    return {"running": True, "pid": pid, "memory": memory, "status": status, "queue": queue or {}}
+
+
+def memory_of(board, sent_ids=(), **extra):
+    """A dispatcher memory that delivered the notices about ``sent_ids`` (and nothing else)."""
+    facts = {k: board[k] for k in ("tasks", "completions", "messages")}
+    keys = [key for notices in D.wanted(facts, [a["name"] for a in TEAM], "claude").values() for key, dummy in notices]
+    return dict({"version": 2, "board_id": board.get("board_id"), "history": [],
+                 "sent": [k for k in keys if D.key_ref(k).partition("@")[0] in sent_ids]}, **extra)
+
+
+def states_since(pid=7, **agents):
+    """A status file: agent -> (state, minutes since)."""
+    return {"pid": pid, "agents": {name: {"state": state, "since": NOW - minutes * 60}
+                                   for name, (state, minutes) in agents.items()}}
+
+
+def session_of(**states):
+    return {"exists": True, "name": "team", "panes": [pane(name, state=state, activity=NOW - 5)
+                                                      for name, state in states.items()]}
+
+
+def test_a_pending_task_whose_idle_worker_was_never_told_is_named_with_its_fix():
+    board = stuck_board([pending_task("TASK-001", "amp", 30), pending_task("TASK-002", "codex", 30),
+                         pending_task("TASK-003", "amp", 2)])
+    status = states_since(claude=("idle", 60), amp=("idle", 20), codex=("idle", 20))
+    data = H.report(TEAM, session_of(claude="idle", codex="idle", amp="idle"), board, now=NOW,
+                    dispatcher=running(memory_of(board, {"TASK-002"}), status), stuck_minutes=10, log_dir="/l")
+    assert data["problems"] == [
+        "task TASK-001: PENDING for amp, idle for 20 min and never told: see /l/dispatcher.log, then restart the "
+        "dispatcher (stop and start playbooks); or have amp run: orchestra task show TASK-001",
+        "dispatcher: running, but notices due for over 10 min were not delivered to idle agents (amp): see "
+        "/l/dispatcher.log, then restart it (stop and start playbooks)"]
+    assert [(t["task"], t["agent"], t["seconds"]) for t in data["stuck"]["tasks"]] == [("TASK-001", "amp", 1200)]
+    assert data["agents"][2]["state_seconds"] == 1200
+    # A worker idle for less than the threshold, or busy, is not stuck.
+    status = states_since(claude=("idle", 60), amp=("idle", 5), codex=("idle", 20))
+    calm = H.report(TEAM, session_of(claude="idle", codex="idle", amp="idle"), board, now=NOW,
+                    dispatcher=running(memory_of(board, {"TASK-002"}), status), stuck_minutes=10)
+    assert calm["healthy"], calm["problems"]
+    busy = H.report(TEAM, session_of(claude="idle", codex="idle", amp="busy"), board, now=NOW,
+                    dispatcher=running(memory_of(board, {"TASK-002"}), states_since(amp=("busy", 40))),
+                    stuck_minutes=10)
+    assert busy["healthy"], busy["problems"]
+
+
+def test_a_stopped_dispatcher_names_the_start_playbook_and_without_its_status_the_pane_activity_counts():
+    board = stuck_board([pending_task("TASK-001", "amp", 30)])
+    session = {"exists": True, "name": "team", "panes": [pane("claude", activity=NOW - 5),
+                                                         pane("codex", activity=NOW - 5),
+                                                         pane("amp", activity=NOW - 900)]}
+    data = H.report(TEAM, session, board, now=NOW, stuck_minutes=10,
+                    dispatcher={"running": False, "pid": None, "memory": memory_of(board), "status": None, "queue": {}})
+    assert data["problems"] == [
+        "dispatcher: not running, agents are not told about new tasks: run the start playbook",
+        "task TASK-001: PENDING for amp, idle for 15 min and never told: run the start playbook (it starts the "
+        "dispatcher); or have amp run: orchestra task show TASK-001"]
+
+
+def test_a_message_not_delivered_is_named_unless_its_recipient_is_at_work():
+    message = {"id": "MSG-004", "from": "claude", "to": "all", "date": minutes_ago(25), "text": "hi"}
+    board = stuck_board(messages=[message, dict(message, id="MSG-005", to="amp", date=minutes_ago(3))])
+    data = H.report(TEAM, session_of(claude="idle", codex="busy", amp="idle"), board, now=NOW,
+                    dispatcher=running(memory_of(board), states_since(amp=("idle", 2), codex=("busy", 30))),
+                    stuck_minutes=10)
+    assert data["problems"] == [
+        "message MSG-004: not delivered to amp for 25 min: see the dispatcher's log, then restart the dispatcher "
+        "(stop and start playbooks); or have amp run: orchestra msg list --to NAME"]
+    assert data["stuck"]["messages"] == [{"message": "MSG-004", "agents": ["amp"], "seconds": 1500,
+                                          "fix": data["problems"][0].split(": ", 2)[2]}]
+    told = H.report(TEAM, session_of(claude="idle", codex="busy", amp="idle"), board, now=NOW,
+                    dispatcher=running(memory_of(board, {"MSG-004"})), stuck_minutes=10)
+    assert told["healthy"], told["problems"]
+
+
+def test_an_initial_prompt_left_in_the_queue_is_named_with_what_holds_it():
+    data = H.report(TEAM, session_of(claude="idle", codex="waiting", amp="starting"), stuck_board(), now=NOW,
+                    dispatcher=running(memory_of(stuck_board()), states_since(codex=("waiting", 1)),
+                                       queue={"amp": [NOW - 1200], "codex": [NOW - 700, NOW - 60], "claude": [NOW - 60]}),
+                    stuck_minutes=10, dialog_minutes=5)
+    assert data["problems"] == [
+        "agent amp: its initial prompt (1 message(s) queued for it) not delivered for 20 min: look at its pane "
+        "(attach): the dispatcher types it once the agent shows its idle prompt (it reads starting)",
+        "agent codex: its initial prompt (2 message(s) queued for it) not delivered for 11 min: attach and answer its "
+        "dialog"]
+    assert [p["agent"] for p in data["stuck"]["prompts"]] == ["amp", "codex"]
+
+
+def test_a_dialog_is_a_problem_once_it_has_waited_longer_than_its_threshold():
+    session = session_of(claude="waiting", codex="waiting", amp="idle")
+    status = states_since(claude=("waiting", 12), codex=("waiting", 2), amp=("idle", 1))
+    data = H.report(TEAM, session, stuck_board(), now=NOW, dispatcher=running(None, status), dialog_minutes=5)
+    assert data["problems"] == [
+        "agent claude: waiting for a person for 12 min (a login, trust or permission dialog); attach "
+        "(tmux attach -t team) and answer it"]
+    assert data["stuck"]["dialogs"] == [{"agent": "claude", "seconds": 720, "fix": "attach (tmux attach -t team) and answer it"}]
+    # A status file from another dispatcher run (another pid) says nothing: a dialog of unknown age is a problem.
+    data = H.report(TEAM, session, stuck_board(), now=NOW, dispatcher=running(None, dict(status, pid=99)),
+                    dialog_minutes=5)
+    assert len([p for p in data["problems"] if "waiting for a person" in p]) == 2
+
+
+def test_a_memory_of_another_board_is_named():
+    board = stuck_board(board_id="board-b")
+    data = H.report(TEAM, session_of(claude="idle", codex="idle", amp="idle"), board, now=NOW,
+                    dispatcher=running(memory_of(board, board_id="board-a")), stuck_minutes=10)
+    assert data["problems"] == [
+        "dispatcher: its memory is of another board (identity board-a; the board's is board-b): restart the "
+        "dispatcher (run the start playbook): it then follows this board"]
+    assert data["stuck"]["dispatcher"][0]["reason"] == "another board"
+    # A memory without identity (an older board) is not another board's.
+    assert H.report(TEAM, session_of(claude="idle", codex="idle", amp="idle"), board, now=NOW,
+                    dispatcher=running(memory_of(board, board_id=None)), stuck_minutes=10)["healthy"]
