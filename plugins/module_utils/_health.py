@@ -121,6 +121,8 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
 
 def _duration(seconds: float) -> str:
     minutes = int(seconds // 60)
+    if minutes < 1:
+        return "%d s" % seconds
     return "%d min" % minutes if minutes < 120 else "%.1f h" % (minutes / 60.0)
 
 
@@ -194,9 +196,13 @@ def stuck_report(agents: list[dict], rows: list[dict], board: dict, dispatcher: 
         if not times or name not in by_name or now - min(times) < limit:
             continue
         state = by_name[name].get("state")
-        fix = (restart if not running else "attach and answer its dialog" if state == "waiting"
-               else "look at its pane (attach): the dispatcher types it once the agent shows its idle prompt (it "
-               "reads %s)" % (state or "no state"))
+        fixes = ["attach and answer its dialog"] if state == "waiting" else []
+        if not running:
+            fixes.append(restart)
+        elif not fixes:
+            fixes.append("look at its pane (attach): the dispatcher types it once the agent shows its idle prompt "
+                         "(it reads %s)" % (state or "no state"))
+        fix = "; then ".join(fixes)
         waited = now - min(times)
         problems.append("agent %s: its initial prompt (%d message(s) queued for it) not delivered for %s: %s"
                         % (name, len(times), _duration(waited), fix))
