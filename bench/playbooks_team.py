@@ -64,7 +64,7 @@ def team(size: int) -> list[dict]:
 def settings(root: Path, name: str, agents: list[dict] | None = None) -> str:
     values = {"orchestration_team": "simulated", "orchestration_project_dir": str(root / name / "project"),
               "orchestration_home": str(root / name / "home"), "orchestration_tmux_socket_name": "bench-%s-%d" % (name, os.getpid()),
-              "orchestration_stop_timeout": 3, "orchestration_panes_per_window": 8}
+              "orchestration_stop_timeout": 3, "orchestration_panes_per_window": 8, "orchestration_command_link": ""}
     if agents:
         values["orchestration_agents"] = agents
     path = root / ("%s.json" % name)

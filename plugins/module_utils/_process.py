@@ -79,6 +79,89 @@ def read_cmdline(pid: int) -> list[str] | None:
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0")[:-1]]
 
 
+# --------------------------------------------------------------------------- who listens where
+
+_TCP_LISTEN = "0A"
+
+
+def _hex_address(text: str) -> str:
+    """A /proc/net/tcp{,6} address (hex, each 32-bit word in host order, little-endian here) as text."""
+    raw = bytes.fromhex(text)
+    words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+    return socket.inet_ntop(socket.AF_INET if len(words) == 4 else socket.AF_INET6, words)
+
+
+def parse_listeners(table: str) -> list[tuple[str, int, int]]:
+    """(host, port, socket inode) of every listening socket in a /proc/net/tcp or tcp6 table."""
+    found = []
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 9 and fields[3] == _TCP_LISTEN:
+            address, port = fields[1].split(":")
+            found.append((_hex_address(address), int(port, 16), int(fields[9])))
+    return found
+
+
+def listeners(proc: str = "/proc") -> list[tuple[str, int, int]]:
+    """(host, port, inode) of every TCP socket listening on this machine (IPv4 and IPv6)."""
+    found = []
+    for name in ("tcp", "tcp6"):
+        try:
+            with open("%s/net/%s" % (proc, name), encoding="ascii") as stream:
+                found.extend(parse_listeners(stream.read()))
+        except OSError:
+            continue
+    return found
+
+
+def socket_owners(inodes, proc: str = "/proc") -> dict[int, int]:
+    """Socket inode -> pid, for the processes whose descriptors this user may read."""
+    wanted = {"socket:[%d]" % inode: inode for inode in inodes}
+    owners: dict[int, int] = {}
+    for pid in _all_pids():
+        try:
+            descriptors = os.listdir("%s/%d/fd" % (proc, pid))
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                target = os.readlink("%s/%d/fd/%s" % (proc, pid, fd))
+            except OSError:
+                continue
+            if target in wanted:
+                owners.setdefault(wanted[target], pid)
+        if len(owners) == len(wanted):
+            break
+    return owners
+
+
+def port_holders(port: int) -> list[dict]:
+    """Who listens on TCP ``port``: [{host, pid, command}], pid and command None when not visible to this user."""
+    found = [(host, inode) for host, number, inode in listeners() if number == port]
+    owners = socket_owners([inode for dummy, inode in found]) if found else {}
+    holders = []
+    for host, inode in found:
+        pid = owners.get(inode)
+        command = read_cmdline(pid) if pid else None
+        holders.append({"host": host, "pid": pid, "command": " ".join(command) if command else None})
+    return holders
+
+
+def held_by_other(port: int, pidfile: str | None) -> str | None:
+    """Why ``port`` cannot be used by the process recorded in ``pidfile``: it is held by another program
+    (named when visible); None when it is free or held by that process (or one it started)."""
+    ours: set[int] = set()
+    record = read_record(pidfile) if pidfile else None
+    if record and is_alive(int(record["pid"]), int(record["starttime"])):
+        ours = {pid for pid in _all_pids() if (read_stat(pid) or (0, 0, None))[2] == record.get("pgid")}
+    others = [h for h in port_holders(port) if h["pid"] is None or h["pid"] not in ours]
+    if not others:
+        return None
+    holder = others[0]
+    who = "pid %d (%s)" % (holder["pid"], holder["command"]) if holder["pid"] else "a program of another user"
+    return "port %d is already in use on %s by %s" % (port, holder["host"], who)
+
+
 def _has_token(pid: int, token: bytes) -> bool:
     try:
         with open("/proc/%d/environ" % pid, "rb") as stream:
@@ -158,7 +241,7 @@ class Spec:
 
     def __init__(self, name: str, command, chdir: str | None = None, environment: dict | None = None,
                  pidfile: str | None = None, log_file: str | None = None, readiness: dict | None = None,
-                 stop_timeout: float = 10.0):
+                 stop_timeout: float = 10.0, path_prepend=()):
         if not name or not _NAME_CHARS.issuperset(name):
             raise ProcessError("name %r must be letters, digits, '.', '_' or '-'" % name)
         self.name = name
@@ -174,6 +257,8 @@ class Spec:
             if not key or "=" in key or "\0" in key:
                 raise ProcessError("environment: %r is not a valid variable name" % key)
         self.environment = {key: str(value) for key, value in environment.items()}
+        # Directories searched first for the program, and first on its PATH (such as a user npm prefix's bin).
+        self.path_prepend = [str(path) for path in path_prepend or ()]
         state = os.path.join(os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"),
                              "moana-orchestration")
         self.pidfile = pidfile or os.path.join(state, name + ".pid")
@@ -186,7 +271,7 @@ class Spec:
     def fingerprint(self) -> str:
         """Digest of what is run; a different one means the running process is out of date.
         Environment values count, but only as a digest (they are never written down)."""
-        raw = json.dumps([self.argv, self.chdir, sorted(self.environment.items())])
+        raw = json.dumps([self.argv, self.chdir, sorted(self.environment.items())] + ([self.path_prepend] if self.path_prepend else []))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
 
@@ -392,6 +477,8 @@ def start(spec: Spec) -> dict:
     token = os.urandom(8).hex()
     env = dict(os.environ)
     env.update(spec.environment)
+    if spec.path_prepend:
+        env["PATH"] = os.pathsep.join(spec.path_prepend + [env.get("PATH") or os.defpath])
     env[TOKEN_VARIABLE] = "%s:%s" % (spec.name, token)
     log_fd = _open_log(spec.log_file)
     os.write(log_fd, ("--- %s: starting %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), spec.name)).encode())

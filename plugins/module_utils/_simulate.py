@@ -274,7 +274,10 @@ def run(sim: Simulation, role: str, plan: list[dict] | None = None, routing: dic
 
 
 def load_plan(path: str) -> list[dict]:
-    """A plan: a JSON list of {title, complexity, priority?, description?, files?}."""
+    """A plan: a JSON list of {title, complexity, priority?, description?, files?}.
+
+    A leading ``~`` is expanded here: the role quotes the path (it may hold spaces), so no shell expands it."""
+    path = os.path.expanduser(path)
     try:
         with open(path, encoding="utf-8") as stream:
             plan = json.load(stream)

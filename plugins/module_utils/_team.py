@@ -36,6 +36,23 @@ class TeamError(ValueError):
     """A team configuration that cannot run; the message names the agent, the key and the fix."""
 
 
+# Ansible's spellings of booleans (module_utils.parsing.convert_bool), so a value given with -e reads the same.
+_TRUE = ("true", "yes", "on", "y", "t", "1", "1.0")
+_FALSE = ("false", "no", "off", "n", "f", "0", "0.0", "")
+
+
+def boolean(value, where: str) -> bool:
+    """``value`` as Ansible reads a boolean (``"no"`` is False); TeamError naming ``where`` otherwise."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if value is not None else ""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise TeamError("%s: %r is not a boolean; write true or false" % (where, value))
+
+
 def agent_type(agent: dict) -> str:
     """The agent's CLI family (decides prompt delivery and screen patterns): given, or from its command."""
     if agent.get("type"):
@@ -91,9 +108,9 @@ def validate(agents, routing: dict | None = None) -> tuple[list[dict], dict[str,
             raise TeamError("%s: environment must be a mapping of NAME: value" % where)
         agent = {
             "name": name, "role": role, "command": command.strip(), "complexity": complexity,
-            "uses_proxy": bool(raw.get("uses_proxy", False)), "window": raw.get("window") or None,
+            "uses_proxy": boolean(raw.get("uses_proxy", False), where + ": uses_proxy"), "window": raw.get("window") or None,
             "environment": {str(k): str(v) for k, v in environment.items()},
-            "auto_restart": bool(raw.get("auto_restart", False)),
+            "auto_restart": boolean(raw.get("auto_restart", False), where + ": auto_restart"),
         }
         agent["type"] = raw.get("type") or agent_type(agent)
         if agent["type"] not in AGENT_TYPES:
@@ -163,18 +180,19 @@ def layout(agents: list[dict], proxy_log: str | None, panes_per_window: int = 4)
 EXIT_TEXT = {"claude": "/exit", "codex": "/quit", "simulated": "/exit"}
 
 
-def agent_command(agent: dict, prompt_file: str | None, bin_dir: str) -> str:
+def agent_command(agent: dict, prompt_file: str | None, bin_dir: str, path: tuple | list = ()) -> str:
     """The pane's command: the agent's CLI, with its initial prompt as argument where the CLI takes one.
 
     The pane runs it through the user's shell, whose start-up files may set
     PATH again, so the `orchestra` command's directory is put first on PATH
-    in the command itself rather than in the pane's environment. Other CLIs
-    get their prompt typed once they are ready.
+    in the command itself rather than in the pane's environment, followed by
+    ``path`` (where install.yml put the CLIs). Other CLIs get their prompt
+    typed once they are ready.
     """
     command = agent["command"]
     if prompt_file and agent["type"] in PROMPT_AS_ARGUMENT:
         command = '%s "$(cat %s)"' % (command, shlex.quote(prompt_file))
-    return 'export PATH=%s:"$PATH"; %s' % (shlex.quote(bin_dir), command)
+    return 'export PATH=%s:"$PATH"; %s' % (":".join(shlex.quote(d) for d in [bin_dir, *path]), command)
 
 
 def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url: str | None) -> dict[str, str]:
@@ -194,7 +212,7 @@ def agent_environment(agent: dict) -> dict[str, str]:
 
 def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: str, log_dir: str,
             prompts_dir: str | None = None, proxy_log: str | None = None, proxy_url: str | None = None,
-            panes_per_window: int = 4) -> list[dict]:
+            panes_per_window: int = 4, path: tuple | list = ()) -> list[dict]:
     """The ``windows`` option of tmux_session for the whole team (commands, environments, pane logs)."""
     by_name = {agent["name"]: agent for agent in agents}
     result = []
@@ -208,7 +226,7 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
             prompt = "%s/%s.md" % (prompts_dir, name) if prompts_dir else None
             panes.append({
                 "name": name,
-                "command": agent_command(agent, prompt, bin_dir),
+                "command": agent_command(agent, prompt, bin_dir, path),
                 "variables": agent_variables(agent, board, routing, proxy_url),
                 "environment": agent_environment(agent),
                 "log_file": "%s/%s.log" % (log_dir, name),
@@ -218,7 +236,7 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
     return result
 
 
-def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str, board: str, home: str,
+def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str, board: str, team_dir: str,
                       socket_name: str | None = None, proxy_url: str | None = None, restart: dict | None = None,
                       scan: float = 5.0, status_line: bool = True) -> dict:
     """The dispatcher's configuration (``orchestra dispatch --config``): who is who, where things are.
@@ -230,11 +248,11 @@ def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str,
         "session": session,
         "socket_name": socket_name or "",
         "board": board,
-        "state_file": "%s/dispatch-state.json" % home,
-        "queue_dir": "%s/queue" % home,
+        "state_file": "%s/dispatch-state.json" % team_dir,
+        "queue_dir": "%s/queue" % team_dir,
         "agents": [{
             "name": a["name"], "role": a["role"], "type": a["type"],
-            "prompt": "%s/prompts/%s.md" % (home, a["name"]), "typed_prompt": a["typed_prompt"],
+            "prompt": "%s/prompts/%s.md" % (team_dir, a["name"]), "typed_prompt": a["typed_prompt"],
             "auto_restart": a["auto_restart"],
             "environment_names": sorted(set(agent_variables(a, board, routing, proxy_url)) | set(agent_environment(a))),
         } for a in agents],
@@ -248,7 +266,7 @@ def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str,
         raise TeamError(str(exc)) from None
 
 
-def typed_prompts(agents: list[dict], home: str) -> list[dict]:
+def typed_prompts(agents: list[dict], team_dir: str) -> list[dict]:
     """The ``messages`` of tmux_send that give each agent taking no prompt argument its initial prompt."""
-    return [{"pane": a["name"], "agent_type": a["type"], "src": "%s/prompts/%s.md" % (home, a["name"])}
+    return [{"pane": a["name"], "agent_type": a["type"], "src": "%s/prompts/%s.md" % (team_dir, a["name"])}
             for a in agents if a["typed_prompt"]]

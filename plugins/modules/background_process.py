@@ -50,6 +50,13 @@ options:
       - Variables added to the process's environment. Values are never logged nor
         returned; the pidfile keeps only a digest of them.
     type: dict
+  path_prepend:
+    description:
+      - Directories put first on the process's C(PATH), where its program is looked for first
+        too (such as the bin of the npm prefix the CLIs were installed into).
+    type: list
+    elements: path
+    default: []
   pidfile:
     description:
       - Where the process is recorded. Default C(~/.local/state/moana-orchestration/NAME.pid)
@@ -249,6 +256,7 @@ def main():
             "restart_unhealthy": {"type": "bool", "default": False},
             "stop_timeout": {"type": "float", "default": 10},
             "readiness": {"type": "dict", "options": READINESS_OPTIONS},
+            "path_prepend": {"type": "list", "elements": "path", "default": []},
         },
         required_if=[("state", "started", ("command",)), ("state", "restarted", ("command",))],
         supports_check_mode=True,
@@ -256,7 +264,7 @@ def main():
     params = module.params
     try:
         spec = _process.Spec(params["name"], params["command"] or ["true"], params["chdir"], params["environment"],
-                             params["pidfile"], params["log_file"], params["readiness"], params["stop_timeout"])
+                             params["pidfile"], params["log_file"], params["readiness"], params["stop_timeout"], params["path_prepend"])
         result = _process.ensure(spec, params["state"], params["restart_unhealthy"], module.check_mode)
     except _process.ProcessError as exc:
         module.fail_json(msg=str(exc))

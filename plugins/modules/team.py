@@ -71,6 +71,22 @@ options:
       - Base URL of the proxy for agents with C(uses_proxy).
     type: str
     default: http://127.0.0.1:8080
+  proxy_port:
+    description:
+      - Port of the proxy; checked to be a TCP port (1 to 65535) whether or not an agent uses the proxy.
+    type: int
+  proxy_pidfile:
+    description:
+      - With an agent using the proxy, fail when O(proxy_port) is already held by another program
+        than the proxy recorded in this pidfile, naming the port and, when visible, the program.
+    type: path
+  path:
+    description:
+      - More directories put on each agent's C(PATH) after the C(orchestra) command's (such as the
+        bin of the npm prefix install.yml puts the CLIs into).
+    type: list
+    elements: path
+    default: []
   panes_per_window:
     description:
       - Most panes in one window before the next one is used.
@@ -78,16 +94,16 @@ options:
     default: 4
   session:
     description:
-      - Name of the team's tmux session. With O(home), RV(dispatcher) is the dispatcher's
+      - Name of the team's tmux session. With O(team_dir), RV(dispatcher) is the dispatcher's
         configuration for this session.
     type: str
   socket_name:
     description:
       - tmux socket name of the session (empty for the default server).
     type: str
-  home:
+  team_dir:
     description:
-      - Directory where C(orchestra) is installed; the dispatcher keeps its state and queue there.
+      - The team's own directory: its prompts (C(prompts/NAME.md)), the dispatcher's memory and queue.
     type: path
   restart:
     description:
@@ -130,7 +146,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 agents:
-  description: The agents, normalised (name, role, command, complexity, uses_proxy, type, window, environment).
+  description: >-
+    The agents, normalised (name, role, command, complexity, uses_proxy, type, window, auto_restart,
+    typed_prompt, and environment as the sorted names of the agent's own variables, never their values).
   returned: always
   type: list
   elements: dict
@@ -154,14 +172,14 @@ uses_proxy:
   type: bool
 dispatcher:
   description: >-
-    The dispatcher's configuration (C(orchestra dispatch --config)); empty without O(session) and O(home).
+    The dispatcher's configuration (C(orchestra dispatch --config)); empty without O(session) and O(team_dir).
     It names each agent's variables but holds none of their values.
   returned: always
   type: dict
 typed_prompts:
   description: >-
     For agents whose CLI takes no prompt argument (Amp, generic, simulated), the
-    O(moana.orchestration.tmux_send#module:messages) that type their initial prompt; empty without O(home).
+    O(moana.orchestration.tmux_send#module:messages) that type their initial prompt; empty without O(team_dir).
   returned: always
   type: list
   elements: dict
@@ -173,7 +191,7 @@ windows:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.moana.orchestration.plugins.module_utils import _team
+from ansible_collections.moana.orchestration.plugins.module_utils import _process, _team
 
 
 def main():
@@ -190,7 +208,10 @@ def main():
             "panes_per_window": {"type": "int", "default": 4},
             "session": {"type": "str"},
             "socket_name": {"type": "str"},
-            "home": {"type": "path"},
+            "team_dir": {"type": "path"},
+            "proxy_port": {"type": "int"},
+            "proxy_pidfile": {"type": "path"},
+            "path": {"type": "list", "elements": "path", "default": []},
             "restart": {"type": "dict"},
             "dispatcher_scan": {"type": "float", "default": 5.0},
         },
@@ -204,14 +225,22 @@ def main():
         if params["board"] and params["bin_dir"] and params["log_dir"]:
             windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
                                     params["prompts_dir"], params["proxy_log"], params["proxy_url"],
-                                    params["panes_per_window"])
+                                    params["panes_per_window"], params["path"])
         dispatcher, prompts = {}, []
-        if params["home"]:
-            prompts = _team.typed_prompts(agents, params["home"])
-        if params["session"] and params["home"] and params["board"]:
-            dispatcher = _team.dispatcher_config(agents, routing, params["session"], params["board"], params["home"],
+        if params["team_dir"]:
+            prompts = _team.typed_prompts(agents, params["team_dir"])
+        if params["session"] and params["team_dir"] and params["board"]:
+            dispatcher = _team.dispatcher_config(agents, routing, params["session"], params["board"], params["team_dir"],
                                                  params["socket_name"], params["proxy_url"], params["restart"],
                                                  params["dispatcher_scan"])
+        port = params["proxy_port"]
+        if port is not None and not 0 < port < 65536:
+            raise _team.TeamError("orchestration_proxy_port: %d is not a TCP port; give a number from 1 to 65535" % port)
+        if port is not None and params["proxy_pidfile"] and any(a["uses_proxy"] for a in agents):
+            held = _process.held_by_other(port, params["proxy_pidfile"])
+            if held:
+                raise _team.TeamError("%s: stop that program or give this team another port "
+                                      "(-e orchestration_proxy_port=N)" % held)
     except _team.TeamError as exc:
         module.fail_json(msg=str(exc))
     # An agent's own environment may hold keys: masked wherever they would show.
@@ -219,7 +248,7 @@ def main():
         module.no_log_values.update(value for value in agent["environment"].values() if value)
     module.exit_json(
         changed=False,
-        agents=agents,
+        agents=[dict(agent, environment=sorted(agent["environment"])) for agent in agents],
         orchestrator=next(a["name"] for a in agents if a["role"] == "orchestrator"),
         routing=routing,
         routing_text=_team.routing_text(routing),

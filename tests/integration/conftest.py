@@ -132,6 +132,9 @@ def playbook(tmp_path):
             ANSIBLE_NOCOLOR="1",
             ANSIBLE_DEPRECATION_WARNINGS="0",
         )
+        # start.yml links orchestra into ~/.local/bin when that is on PATH: never into the real home from a test.
+        user_bin = os.path.expanduser("~/.local/bin")
+        environ["PATH"] = os.pathsep.join(d for d in environ.get("PATH", "").split(os.pathsep) if d != user_bin)
         environ.update(env or {})
         bin_dir = Path(sys.executable).parent
         proc = subprocess.run([str(bin_dir / "ansible-playbook"), str(path), *extra_args], cwd=REPO,
