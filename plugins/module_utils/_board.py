@@ -38,6 +38,8 @@ Board, Block, Entry, EntrySection, StatusSection = (format_lib.Board, format_lib
                                                     format_lib.EntrySection, format_lib.StatusSection)
 parse, empty_section, id_number = format_lib.parse, format_lib.empty_section, format_lib.id_number
 now, format_date, parse_date = format_lib.now, format_lib.format_date, format_lib.parse_date
+agent_key = format_lib.agent_key
+backup_copy = store_lib.backup_copy
 load, load_archive, locked, atomic_write = store_lib.load, store_lib.load_archive, store_lib.locked, store_lib.atomic_write
 archive_path, lock_path, exists, getenv, Outcome = (store_lib.archive_path, store_lib.lock_path, store_lib.exists,
                                                     store_lib.getenv, store_lib.Outcome)
@@ -55,37 +57,83 @@ _clean_value = format_lib.clean_value
 # --------------------------------------------------------------------------- sections
 
 
-def ensure_sections(board: Board, kinds=SECTIONS, reset: bool = False, insert_after: str | None = None) -> list[str]:
-    """Add missing sections (at the end, or after the last line matching ``insert_after``); with
-    ``reset``, empty existing ones. Returns the names of the sections added or reset."""
-    done = []
-    missing = [kind for kind in kinds if not board.has(kind)]
+def ensure_sections(board: Board, kinds=SECTIONS, reset: bool = False, insert_after: str | None = None,
+                    agents=None) -> list[str]:
+    """Make the board's sections managed: adopt in place those written without markers
+    (``adopt_sections``), add the missing ones (at the end, or after the last line matching
+    ``insert_after``) and, with ``reset``, empty the others; give the board its identity when its task
+    queue has none. A section created or emptied numbers its ids after the highest one the board or
+    its archive shows, so none is reused. Returns the names of the sections adopted, added or reset
+    (``board.adopted`` names those adopted)."""
+    pattern = _compile(insert_after)  # a bad pattern stops everything before anything changes
+    highest = _Highest(board)
+    done = adopt_sections(board, kinds, agents, highest)
     for kind in kinds:
-        if reset and board.has(kind):
+        if reset and board.has(kind) and kind.name not in done:
             block = board.blocks()[kind.name]
-            if format_lib.split_lines(block.body) != empty_section(kind):
-                block.replace(format_lib.new_block(kind, board.newline).body)
+            body = format_lib.new_block(kind, board.newline, highest.of(kind),
+                                        board.board_id() if kind is TASKS else None).body
+            if block.body != body:
+                block.replace(body)
                 done.append(kind.name)
+    missing = [kind for kind in kinds if not board.has(kind)]
     if missing:
         new_parts: list = []
         for kind in missing:
-            new_parts.append(format_lib.new_block(kind, board.newline))
+            new_parts.append(format_lib.new_block(kind, board.newline, highest.of(kind),
+                                                  store_lib.new_board_id() if kind is TASKS else None))
             new_parts.append(board.newline)
         new_parts.pop()  # no blank line after the last new section
-        _insert(board, new_parts, insert_after)
+        _insert(board, new_parts, pattern)
         done.extend(kind.name for kind in missing)
+    if TASKS in kinds and board.has(TASKS) and board.board_id() is None:
+        queue = board.section(TASKS)
+        queue.set_board_id(store_lib.new_board_id())
+        board.touch(queue)
     if done:
         board.changed = True
     return done
 
 
-def _insert(board: Board, new_parts: list, insert_after: str | None) -> None:
-    """Place new blocks after the last user line matching ``insert_after``, else at the end."""
-    nl = board.newline
-    if insert_after:
-        import re  # only here: the module avoids re's import cost (see _board_format)
+class _Highest:
+    """The highest TASK and MSG numbers the board's text and its archive show (read once, when asked)."""
 
-        pattern = re.compile(insert_after)
+    def __init__(self, board: Board):
+        self.board, self.numbers = board, None
+
+    def of(self, kind: SectionKind) -> int:
+        if not kind.prefix:
+            return 0
+        if self.numbers is None:
+            board = self.board
+            texts = [board.text] + [part.body for part in board.parts
+                                    if isinstance(part, Block) and part.source is not board.text]
+            if board.path:
+                try:
+                    texts.append(store_lib.read_bytes(archive_path(board.path)).decode("utf-8", "replace"))
+                except FileNotFoundError:
+                    pass
+            found = [format_lib.highest_ids(text) for text in texts]
+            self.numbers = {prefix: max(each[prefix] for each in found) for prefix in ("TASK", "MSG")}
+        return self.numbers[kind.prefix]
+
+
+def _compile(insert_after: str | None):
+    if not insert_after:
+        return None
+    import re  # only here: the module avoids re's import cost (see _board_format)
+
+    try:
+        return re.compile(insert_after)
+    except re.error as exc:
+        raise BoardError("insert_after %r is not a valid regular expression: %s; fix the pattern (a literal "
+                         "character such as '[' or '(' needs a backslash)" % (insert_after, exc)) from None
+
+
+def _insert(board: Board, new_parts: list, pattern) -> None:
+    """Place new blocks after the last user line matching ``pattern`` (compiled), else at the end."""
+    nl = board.newline
+    if pattern is not None:
         found = None
         for index, part in enumerate(board.parts):
             if not isinstance(part, str):
@@ -106,11 +154,197 @@ def _insert(board: Board, new_parts: list, insert_after: str | None) -> None:
             return
     text = "".join(part for part in board.parts if isinstance(part, str))
     last = board.parts[-1] if board.parts else ""
+    if isinstance(last, Block) and not last.end.endswith("\n"):
+        last.end += nl  # an adopted section that ended the file without a line ending
     if board.parts and isinstance(last, str) and last and not last.endswith("\n"):
         board.parts.append(nl + nl)
     elif board.parts and text.strip() and not (isinstance(last, str) and last.endswith(nl + nl)):
         board.parts.append(nl)
     board.parts.extend(new_parts)
+
+
+# --------------------------------------------------------------------------- adopting sections written without markers
+
+
+def _heading_key(title: str) -> str:
+    return " ".join(title.split()).lower()
+
+
+def _headings(text: str) -> list[tuple[int, int, int, str]]:
+    """(start, end of line, level, title) of each level 1 or 2 markdown heading in ``text``, outside
+    code fences."""
+    found = []
+    fence = ""
+    pos, size = 0, len(text)
+    while pos < size:
+        end = text.find("\n", pos)
+        end = size if end < 0 else end + 1
+        start, line = pos, text[pos:end].rstrip("\r\n")
+        if pos == 0 and line.startswith("\ufeff"):
+            start, line = 1, line[1:]
+        stripped = line.lstrip(" ")
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+        elif stripped.startswith("```") or stripped.startswith("~~~"):
+            fence = stripped[:3]
+        elif line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            if level <= 2 and (len(line) == level or line[level] in " \t"):
+                found.append((start, end, level, line[level:].strip().rstrip("#").strip()))
+        pos = end
+    return found
+
+
+def _part_offsets(board: Board) -> list[int]:
+    """Where each part starts in the text the board was parsed from."""
+    offsets, position = [], 0
+    for part in board.parts:
+        offsets.append(position)
+        position += len(part) if isinstance(part, str) else len(part.begin) + len(part.body) + len(part.end)
+    return offsets
+
+
+def _content_end(text: str, start: int, stop: int) -> int:
+    """The end of the last line in ``text[start:stop]`` that is not blank, its line ending included."""
+    last = start + len(text[start:stop].rstrip(" \t\r\n"))
+    newline = text.find("\n", last, stop)
+    return stop if newline < 0 else newline + 1
+
+
+def _pristine(block: Block, kind: SectionKind) -> bool:
+    """Whether a managed section is as it was created: nothing in it but its heading, counter and table header."""
+    if len(block.body) > 1000:
+        return False
+    lines = [line for line in format_lib.split_lines(block.body)
+             if not format_lib.match_last_id(line) and not format_lib.match_board_id(line)]
+    return lines == [line for line in empty_section(kind) if not format_lib.match_last_id(line)]
+
+
+def _check_adopted(board: Board, kind: SectionKind, low: int, high: int, agents) -> None:
+    """Read a section about to be adopted whole (``board.text[low:high]``); BoardParseError naming the
+    line of an entry that cannot be read, or of a task assigned to an agent not in ``agents``."""
+    first = board.line_of(low)
+    if kind is STATUS:
+        format_lib.parse_status(board.text[low:high], board.path, first, board.newline)
+        return
+    entries = EntrySection(kind, board.text, low, high, board.path, lambda: first, board.newline).entries
+    if kind is TASKS and agents:
+        known = {format_lib.agent_key(agent) for agent in agents}
+        for entry in entries:
+            holder = entry.get("Assigned To")
+            if format_lib.agent_key(holder) in known or format_lib.agent_key(holder) in ("", "-", "any"):
+                continue
+            field = entry.raw.find("- **Assigned To**")
+            raise BoardParseError(
+                board.path, board.line_of(entry.start + max(field, 0)),
+                "%s is assigned to %r, who is not on the team (%s); assign it to one of them (names match "
+                "without regard to case) or add that agent to the team" % (entry.entry_id, holder, ", ".join(agents)))
+
+
+def adopt_sections(board: Board, kinds=SECTIONS, agents=None, highest=None) -> list[str]:
+    """Make managed, in place, the sections written without markers (by a person, or by the original
+    scripts): a line '## Task Assignment Queue' (or another section's title) outside the markers, and
+    what follows it up to the next heading of level 1 or 2, get the section's markers; the task queue
+    and the messages get their counter, after the highest id the board and its archive show, and the
+    task queue the board's identity. Their entries keep their ids and every byte.
+
+    Every entry of an adopted section is read first: one without an id, an id written twice, a task
+    assigned to an agent not in ``agents`` (when given; names match without regard to case) or a
+    status table without Agent and State columns raises BoardParseError with its line, before
+    anything changes. A heading written twice is an error too. A managed section still as it was
+    created (empty) gives way to the one written by hand; beside a managed section in use, a heading
+    of the same name is left alone and named in ``board.warnings``.
+
+    Returns the names of the sections adopted (also added to ``board.adopted``).
+    """
+    wanted = {_heading_key(kind.title): kind for kind in kinds}
+    found: dict = {}
+    for index, part in enumerate(board.parts):
+        if not isinstance(part, str) or "## " not in part:
+            continue
+        heads = _headings(part)
+        for number, (start, line_end, level, title) in enumerate(heads):
+            kind = wanted.get(_heading_key(title)) if level == 2 else None
+            if kind is not None:
+                stop = heads[number + 1][0] if number + 1 < len(heads) else len(part)
+                found.setdefault(kind, []).append((index, start, line_end, stop))
+    if not found:
+        return []
+    offsets = _part_offsets(board)
+
+    def line(index: int, position: int) -> int:
+        return board.line_of(offsets[index] + position)
+
+    plans = []
+    for kind in kinds:
+        places = found.get(kind)
+        if not places:
+            continue
+        if len(places) > 1:
+            raise BoardParseError(board.path, line(*places[1][:2]), "heading '## %s' is written twice (first on line %d) "
+                                  "outside the managed sections; keep one, so that the board knows which to adopt"
+                                  % (kind.title, line(*places[0][:2])))
+        index, start, line_end, stop = places[0]
+        replaced = board.blocks().get(kind.name)
+        if replaced is not None and not _pristine(replaced, kind):
+            where = " (line %d)" % board.line_of(replaced.offset) if replaced.offset is not None else ""
+            board.warnings.append(
+                "%s: '## %s' on line %d is outside the managed section of that name%s, so the team does not see "
+                "what it holds; move its entries into the managed section and remove that heading"
+                % (board.path or "the board", kind.title, line(index, start), where))
+            continue
+        content_end = _content_end(board.parts[index], start, stop)
+        _check_adopted(board, kind, offsets[index] + start, offsets[index] + content_end, agents)
+        plans.append((index, start, line_end, content_end, kind, replaced))
+    if not plans:
+        return []
+    highest = highest or _Highest(board)
+    nl = board.newline
+    blocks: dict = {}
+    for index, start, line_end, content_end, kind, replaced in plans:
+        part = board.parts[index]
+        body = part[start:content_end]
+        at_end = not body.endswith("\n")  # the file ends here without a line ending, and keeps ending so
+        if at_end:
+            body += nl
+        head = line_end - start if part[line_end - 1:line_end] == "\n" else len(body)
+        counters = []
+        if kind.prefix and kind is not COMPLETIONS:
+            counters.append(format_lib.last_id_line(kind.prefix, highest.of(kind)))
+        if kind is TASKS:
+            kept = replaced and next(filter(None, map(format_lib.match_board_id, format_lib.split_lines(replaced.body))),
+                                     None)
+            counters.append(format_lib.board_id_line(kept or store_lib.new_board_id()))
+        body = body[:head] + "".join(line + nl for line in counters) + body[head:]
+        block = Block(kind.name, format_lib.begin_marker(kind.name) + nl,
+                      format_lib.end_marker(kind.name) + ("" if at_end else nl), body)
+        blocks.setdefault(index, []).append((start, content_end, block))
+    parts: list = []
+    for index, part in enumerate(board.parts):
+        if index not in blocks:
+            parts.append(part)
+            continue
+        cursor = 0
+        for start, content_end, block in sorted(blocks[index], key=lambda item: item[0]):
+            parts.extend([part[cursor:start], block])
+            cursor = content_end
+        parts.append(part[cursor:])
+    for plan in plans:
+        replaced = plan[5]
+        if replaced is not None:  # with the blank line that separated it, as it was added
+            at = next(i for i, part in enumerate(parts) if part is replaced)
+            if at + 1 < len(parts) and parts[at + 1] in ("\n", "\r\n"):
+                del parts[at + 1]
+            elif at > 0 and parts[at - 1] in ("\n", "\r\n"):
+                del parts[at - 1]
+                at -= 1
+            del parts[at]
+    board.parts = [part for part in parts if part != ""]
+    names = [plan[4].name for plan in plans]
+    board.adopted.extend(names)
+    board.changed = True
+    return names
 
 
 def remove_sections(board: Board, kinds=SECTIONS) -> list[str]:
@@ -245,15 +479,16 @@ def start_task(board: Board, task_id: str, agent: str, at=None) -> Entry:
     entry = get_task(board, task_id)
     holder = entry.get("Assigned To")
     status = entry.get("Status").upper()
-    if status == "IN_PROGRESS" and holder == agent:
+    ours = agent_key(holder) == agent_key(agent)  # names match without regard to case ('AMP' is amp)
+    if status == "IN_PROGRESS" and ours:
         # Already ours: the task stays as it is, the agent's state follows it.
         if board.has(STATUS):
             set_status(board, agent, "IN_PROGRESS", entry.entry_id, at=at)
         return entry
-    if status == "IN_PROGRESS" and holder != agent:
+    if status == "IN_PROGRESS" and not ours:
         raise Conflict("%s is already in progress with %s; pick another task or ask the orchestrator"
                        % (entry.entry_id, holder))
-    if holder not in ("", "-", "any", agent):
+    if not ours and agent_key(holder) not in ("", "-", "any"):
         raise Conflict("%s is assigned to %s, not %s; ask the orchestrator to reassign it"
                        % (entry.entry_id, holder, agent))
     stamp = format_date(at)
@@ -272,7 +507,7 @@ def complete_task(board: Board, task_id: str, agent: str, changes: str = "", fil
     agent = _require(agent, "agent")
     entry = get_task(board, task_id)
     holder = entry.get("Assigned To")
-    if entry.get("Status").upper() == "IN_PROGRESS" and holder not in ("", "-", agent):
+    if entry.get("Status").upper() == "IN_PROGRESS" and agent_key(holder) not in ("", "-", agent_key(agent)):
         raise Conflict("%s is in progress with %s, not %s" % (entry.entry_id, holder, agent))
     ended = format_lib.minutes(at)
     began = format_lib.minutes(entry.get("Started")) or format_lib.minutes(entry.get("Date")) or ended
@@ -438,6 +673,7 @@ def facts(board: Board, stale_minutes: float | None = None, at=None) -> dict:
     """The whole board as plain data (for board_info and ``orchestra --json``)."""
     tasks = [task_facts(e) for e in board.section(TASKS).entries] if board.has(TASKS) else []
     result = {
+        "board_id": board.board_id(),
         "sections": [part.name for part in board.parts if isinstance(part, Block)],
         "tasks": tasks,
         "tasks_by_status": {},
@@ -481,25 +717,53 @@ def update(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePoli
 
 
 def ensure_board(path: str, kinds=SECTIONS, present: bool = True, reset: bool = False, insert_after: str | None = None,
-                 create: bool = False, check_mode: bool = False, lock_timeout: float = 10.0, backup=None) -> Outcome:
-    """The ``board`` module's work: managed sections present (added, or emptied with ``reset``) or absent.
+                 create: bool = False, check_mode: bool = False, lock_timeout: float = 10.0, backup=None,
+                 backup_always: bool = False, agents=None) -> Outcome:
+    """The ``board`` module's work: managed sections present (adopted, added, or emptied with ``reset``)
+    or absent; see ``ensure_sections``. ``agents``: the team's names, to check the tasks of adopted
+    sections against. ``backup(path)`` runs just before an existing board is replaced when sections
+    were adopted, or on any change with ``backup_always``.
 
-    The outcome's result is the list of section names added, reset or removed.
+    Removing the completion log or the messages moves their entries to the archive. The outcome's
+    result: ``sections`` (names adopted, added, reset or removed), ``adopted``,
+    ``board_id`` (None without a task queue) and ``warnings``.
     """
     if not exists(path):
         if not present:
-            return Outcome([], "", "")
+            return Outcome({"sections": [], "adopted": [], "board_id": None, "warnings": []}, "", "")
         if not create:
             raise NotFound("board %s does not exist; set create: true to create it, or fix the path" % path)
+    _compile(insert_after)  # a bad pattern is reported before the board is read
+    adopted: list[str] = []
+    removed: list[str] = []
 
-    def operation(board: Board) -> list[str]:
+    def operation(board: Board) -> dict:
         if not present:
-            return remove_sections(board, kinds)
-        if not board.parts:
-            board.parts.append("# CLAUDE.md" + board.newline + board.newline)
-        return ensure_sections(board, kinds, reset=reset, insert_after=insert_after)
+            # The history of a section removed goes to the archive, as archiving would move it: a
+            # section restored later numbers its ids after it.
+            for kind in (COMPLETIONS, MESSAGES):
+                block = board.blocks().get(kind.name) if kind in kinds else None
+                if block is not None:
+                    body = block.body
+                    first = 0 if body.startswith("### ") else body.find("\n### ") + 1
+                    if first > 0 or body.startswith("### "):
+                        removed.extend(format_lib.split_lines(body[first:].rstrip("\r\n")) + [""])
+            names = remove_sections(board, kinds)
+        else:
+            if not board.parts:
+                board.parts.append("# CLAUDE.md" + board.newline + board.newline)
+            names = ensure_sections(board, kinds, reset=reset, insert_after=insert_after, agents=agents)
+        adopted.extend(board.adopted)
+        return {"sections": names, "adopted": list(board.adopted), "board_id": board.board_id(),
+                "warnings": list(board.warnings)}
 
-    return transact(path, operation, lock_timeout, write=not check_mode, create=create, backup=backup)
+    def keep_copy(board_path: str) -> None:
+        if backup_always or adopted:
+            backup(board_path)
+
+    return store_lib.transact(path, operation, lock_timeout, not check_mode, create,
+                              keep_copy if backup is not None else None,
+                              lambda board: removed + archive(board, ArchivePolicy()))
 
 
 def ensure_task(path: str, task_id: str | None = None, check_mode: bool = False, lock_timeout: float = 10.0,

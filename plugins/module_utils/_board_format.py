@@ -42,6 +42,8 @@ _MARKER_ORIGIN = " moana.orchestration: "
 _MARKER_TAIL = " -->"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 _LAST_ID_HEAD = "<!-- last-id: "
+_BOARD_ID_HEAD = "<!-- board-id: "
+_HEX = frozenset("0123456789abcdef")
 
 DATE_FORMAT = "%Y-%m-%d %H:%M"
 PRIORITIES = ("HIGH", "MEDIUM", "LOW")
@@ -164,6 +166,40 @@ def match_last_id(line: str):
 
 def last_id_line(prefix: str, number: int) -> str:
     return "%s%s-%03d%s" % (_LAST_ID_HEAD, prefix, number, _MARKER_TAIL)
+
+
+def match_board_id(line: str) -> str | None:
+    """The id of a '<!-- board-id: 1f0c... -->' line, else None."""
+    body = line.rstrip(" \t")
+    if body.startswith(_BOARD_ID_HEAD) and body.endswith(_MARKER_TAIL):
+        value = body[len(_BOARD_ID_HEAD):-len(_MARKER_TAIL)].strip()
+        if value and _HEX.issuperset(value):
+            return value
+    return None
+
+
+def board_id_line(board_id: str) -> str:
+    return "%s%s%s" % (_BOARD_ID_HEAD, board_id, _MARKER_TAIL)
+
+
+def highest_ids(text: str, prefixes=("TASK", "MSG")) -> dict[str, int]:
+    """The highest number written for each id prefix anywhere in ``text``, as '[TASK-007]' or in a
+    'last-id: TASK-007' counter; 0 for none. (For sections being created or adopted: their numbering
+    resumes after every id the board or its archive ever showed.)"""
+    result = {}
+    for prefix in prefixes:
+        highest = 0
+        for head, close in (("[%s-" % prefix, "]"), ("last-id: %s-" % prefix, " ")):
+            at = text.find(head)
+            while at >= 0:
+                start = end = at + len(head)
+                while end < len(text) and "0" <= text[end] <= "9":
+                    end += 1
+                if end > start and text.startswith(close, end):
+                    highest = max(highest, int(text[start:end]))
+                at = text.find(head, end)
+        result[prefix] = highest
+    return result
 
 
 def split_lines(text: str) -> list[str]:
@@ -556,14 +592,28 @@ class EntrySection:
     def set_last_id(self, number: int) -> None:
         """Record ``number`` in the section's counter line (added under the heading when missing)."""
         self.last_id = number
-        line = last_id_line(self.kind.prefix, number)
+        self._set_line(match_last_id, last_id_line(self.kind.prefix, number), ())
+
+    def board_id(self) -> str | None:
+        """The board's identity from its '<!-- board-id: ... -->' line (in the task queue), None without one."""
+        return next((found for found in map(match_board_id, self.preamble) if found), None)
+
+    def set_board_id(self, board_id: str) -> None:
+        """Write the board's identity line (under the counter, or the heading, when missing)."""
+        self._set_line(match_board_id, board_id_line(board_id), (match_last_id,))
+
+    def _set_line(self, matches, line: str, after) -> None:
+        """Replace the preamble line ``matches`` recognises, else insert ``line`` after the last line one
+        of ``after`` recognises, else after the heading."""
         for index, old in enumerate(self.preamble):
-            if match_last_id(old):
+            if matches(old):
                 self.preamble[index] = line
                 break
         else:
-            heading = next((i for i, old in enumerate(self.preamble) if old.startswith("## ")), -1)
-            self.preamble.insert(heading + 1, line)
+            anchor = [i for i, old in enumerate(self.preamble) if any(match(old) for match in after)]
+            if not anchor:
+                anchor = [next((i for i, old in enumerate(self.preamble) if old.startswith("## ")), -1)]
+            self.preamble.insert(anchor[-1] + 1, line)
         self._preamble_changed = True
 
     def pieces(self) -> list[str]:
@@ -603,25 +653,50 @@ def _add_entry(pieces: list[str], entry: Entry, order: tuple[str, ...], newline:
     pieces.append(entry.render(order, newline))
 
 
-class StatusSection:
-    """The Current LLM Status table (one row per agent: parsed whole)."""
+# Column names the status table is also read under (written by hand or by the original scripts),
+# compared without regard to case; any other column is kept as it is.
+STATUS_ALIASES = {
+    "agent": "Agent", "llm": "Agent", "name": "Agent", "model": "Agent",
+    "role": "Role",
+    "state": "State", "status": "State",
+    "current task": "Current Task", "task": "Current Task",
+    "last update": "Last Update", "last updated": "Last Update", "updated": "Last Update",
+}
 
-    def __init__(self, preamble: list[str], rows: list[dict[str, str]], trailer: list[str], newline: str = "\n"):
+
+def agent_key(name: str) -> str:
+    """An agent's name as compared: without regard to case or markdown emphasis ('**AMP**' is 'amp')."""
+    return str(name).strip().strip("*_`").strip().lower()
+
+
+class StatusSection:
+    """The Current LLM Status table (one row per agent: parsed whole).
+
+    Rows hold our columns; ``extras`` are the table's other columns (kept,
+    after ours, when the table is written anew).
+    """
+
+    def __init__(self, preamble: list[str], rows: list[dict[str, str]], trailer: list[str], newline: str = "\n",
+                 extras: list[str] | None = None):
         self.preamble = preamble
         self.rows = rows
         self.trailer = trailer  # lines after the table
         self.newline = newline
+        self.extras = extras or []
         self.dirty = False
 
     def find(self, agent: str) -> dict[str, str] | None:
-        return next((row for row in self.rows if row["Agent"] == agent), None)
+        """The agent's row; names match without regard to case."""
+        key = agent_key(agent)
+        return next((row for row in self.rows if agent_key(row["Agent"]) == key), None)
 
     def render(self) -> str:
+        columns = STATUS_COLUMNS + tuple(self.extras)
         lines = list(self.preamble)
-        lines.append("| " + " | ".join(STATUS_COLUMNS) + " |")
-        lines.append("| " + " | ".join("---" for _col in STATUS_COLUMNS) + " |")
+        lines.append("| " + " | ".join(_cell(col) for col in columns) + " |")
+        lines.append("| " + " | ".join("---" for _col in columns) + " |")
         for row in self.rows:
-            lines.append("| " + " | ".join(_cell(row.get(col, "")) for col in STATUS_COLUMNS) + " |")
+            lines.append("| " + " | ".join(_cell(row.get(col, "")) for col in columns) + " |")
         lines.extend(self.trailer)
         return self.newline.join(lines) + self.newline
 
@@ -655,22 +730,34 @@ def _split_row(line: str) -> list[str]:
     return cells
 
 
+def status_columns(header: list[str]) -> list[str]:
+    """The table's columns under our names (STATUS_ALIASES); others keep theirs, a name taken twice
+    stays as written the second time."""
+    columns: list[str] = []
+    for cell in header:
+        name = STATUS_ALIASES.get(" ".join(cell.strip("*_` ").split()).lower(), cell)
+        columns.append(cell if name in columns else name)
+    return columns
+
+
 def parse_status(body: str, path: str | None = None, first_line: int = 1, newline: str = "\n") -> StatusSection:
     preamble: list[str] = []
     rows: list[dict[str, str]] = []
     trailer: list[str] = []
     columns: list[str] | None = None
+    extras: list[str] = []
     state = "before"
     for index, line in enumerate(split_lines(body)):
         number = first_line + index
         is_row = line.strip().startswith("|")
         if state == "before":
             if is_row:
-                columns = _split_row(line)
+                columns = status_columns(_split_row(line))
                 missing = [col for col in ("Agent", "State") if col not in columns]
                 if missing:
-                    raise BoardParseError(path, number, "the status table has no %s column; its header must be '| %s |'"
-                                          % (" or ".join(missing), " | ".join(STATUS_COLUMNS)))
+                    raise BoardParseError(path, number, "the status table has no %s column; its header must be '| %s |' "
+                                          "(other columns are kept)" % (" or ".join(missing), " | ".join(STATUS_COLUMNS)))
+                extras = [col for col in columns if col not in STATUS_COLUMNS]
                 state = "separator"
             else:
                 preamble.append(line)
@@ -685,20 +772,23 @@ def parse_status(body: str, path: str | None = None, first_line: int = 1, newlin
             row = dict(zip(columns, cells))
             if not row["Agent"] or row["Agent"] == "-":
                 raise BoardParseError(path, number, "status row without an agent name")
-            rows.append({col: row.get(col, "-") for col in STATUS_COLUMNS})
+            rows.append({col: row.get(col, "-") for col in STATUS_COLUMNS + tuple(extras)})
         else:
             state = "after"
             trailer.append(line)
     if columns is None:
         rows, trailer = [], []
-    return StatusSection(preamble, rows, trailer, newline)
+    return StatusSection(preamble, rows, trailer, newline, extras)
 
 
-def empty_section(kind: SectionKind) -> list[str]:
-    """The inner lines of a new, empty section."""
+def empty_section(kind: SectionKind, last_id: int = 0, board_id: str | None = None) -> list[str]:
+    """The inner lines of a new, empty section (the task queue and the messages with their counter at
+    ``last_id``; the task queue with the board's identity when ``board_id`` is given)."""
     lines = ["## " + kind.title]
     if kind.prefix and kind is not COMPLETIONS:
-        lines.append(last_id_line(kind.prefix, 0))
+        lines.append(last_id_line(kind.prefix, last_id))
+    if kind is TASKS and board_id:
+        lines.append(board_id_line(board_id))
     lines.append("")
     if kind is STATUS:
         lines.append("| " + " | ".join(STATUS_COLUMNS) + " |")
@@ -737,10 +827,17 @@ class Block:
         self.source, self.low, self.high, self.model = body, 0, len(body), None
 
 
-def new_block(kind: SectionKind, newline: str) -> Block:
-    return Block(kind.name, "<!-- BEGIN moana.orchestration: %s -->%s" % (kind.name, newline),
-                 "<!-- END moana.orchestration: %s -->%s" % (kind.name, newline),
-                 "".join(line + newline for line in empty_section(kind)))
+def begin_marker(name: str) -> str:
+    return "%sBEGIN%s%s%s" % (_MARKER_HEAD, _MARKER_ORIGIN, name, _MARKER_TAIL)
+
+
+def end_marker(name: str) -> str:
+    return "%sEND%s%s%s" % (_MARKER_HEAD, _MARKER_ORIGIN, name, _MARKER_TAIL)
+
+
+def new_block(kind: SectionKind, newline: str, last_id: int = 0, board_id: str | None = None) -> Block:
+    return Block(kind.name, begin_marker(kind.name) + newline, end_marker(kind.name) + newline,
+                 "".join(line + newline for line in empty_section(kind, last_id, board_id)))
 
 
 class Board:
@@ -752,6 +849,29 @@ class Board:
         self.newline = newline
         self.text = text  # the text it was parsed from
         self.changed = False
+        self.adopted: list[str] = []  # sections a person wrote without markers, made managed (ensure_sections)
+        self.warnings: list[str] = []
+
+    def board_id(self) -> str | None:
+        """The board's identity: the '<!-- board-id: ... -->' line above the task queue's entries; None
+        without one. Found with str.find, without parsing the section."""
+        block = self.blocks().get(TASKS.name)
+        if block is None:
+            return None
+        if block.model is not None:
+            return block.model.board_id()
+        source, low, high = block.source, block.low, block.high
+        first_entry = source.find("\n### ", low, high)
+        high = high if first_entry < 0 else first_entry
+        at = source.find(_BOARD_ID_HEAD, low, high)
+        while at >= 0:
+            if at == low or source[at - 1] == "\n":
+                end = source.find("\n", at, high)
+                found = match_board_id(_strip_eol(source[at:high if end < 0 else end + 1]))
+                if found:
+                    return found
+            at = source.find(_BOARD_ID_HEAD, at + 1, high)
+        return None
 
     def line_of(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -836,6 +956,8 @@ def parse(text: str, path: str | None = None) -> Board:
         if hit < 0:
             break
         line_start = text.rfind("\n", 0, hit) + 1
+        if line_start == 0 and text.startswith("\ufeff"):
+            line_start = 1  # a byte order mark stays the user's, before the marker
         line_end = text.find("\n", hit)
         line_end = len(text) if line_end < 0 else line_end + 1
         search = line_end

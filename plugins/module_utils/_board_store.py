@@ -69,6 +69,19 @@ def archive_path(path: str) -> str:
     return path + ".archive.md"
 
 
+def new_board_id() -> str:
+    """A random identity for a new board (16 hex digits)."""
+    return posix.urandom(8).hex()
+
+
+def backup_copy(path: str) -> str:
+    """Copy ``path`` beside itself as ``<path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~`` (the name Ansible's
+    ``backup_local`` gives) with its mode; returns the copy's path."""
+    target = "%s.%d.%s~" % (path, posix.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S"))
+    atomic_write(target, read_bytes(path), posix.stat(path).st_mode & 0o7777)
+    return target
+
+
 def read_bytes(path: str) -> bytes:
     fd = posix.open(path, posix.O_RDONLY | _O_CLOEXEC)
     try:
@@ -240,6 +253,16 @@ def load_archive(path: str) -> list[format_lib.Entry]:
     return format_lib.entries_of(text)
 
 
+class _Unlocked:
+    """In place of ``locked`` for a transaction that writes nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return None
+
+
 class Outcome:
     """What a transaction did: the operation's result, whether the board changed, and both texts
     (the text after is joined from the written pieces only when asked for)."""
@@ -272,9 +295,10 @@ def transact(path: str, operation, lock_timeout: float = 10.0, write: bool = Tru
     board does not exist; ``backup(path)`` runs, under the lock, just before an existing board is
     replaced.
 
-    Any BoardError raised by the parse or the operation leaves the file untouched.
+    Any BoardError raised by the parse or the operation leaves the file untouched. Without ``write``
+    (check mode) the board is only read, so, as any reader, without the lock (whose file would be created).
     """
-    with locked(path, lock_timeout):
+    with locked(path, lock_timeout) if write else _Unlocked():
         if create and not exists(path):
             board = format_lib.parse("", path)
         else:

@@ -170,7 +170,8 @@ def _task_add(args, out) -> int:
 
 def _task_list(args, out) -> int:
     tasks = [board_lib.task_facts(e) for e in board_lib.load(args.board).section(board_lib.TASKS).entries]
-    tasks = [t for t in tasks if (not args.agent or t["assigned_to"] == args.agent)
+    agent = board_lib.agent_key(args.agent or args.to or "")  # names match without regard to case
+    tasks = [t for t in tasks if (not agent or board_lib.agent_key(t["assigned_to"]) == agent)
              and (not args.status or t["status"].upper() == args.status)]
     _emit(args, tasks, ["%-9s %-11s %-6s %-12s %s" % (t["id"], t["status"], t["priority"], t["assigned_to"], t["title"])
                         for t in tasks] or ["(no tasks)"], out)
@@ -240,8 +241,10 @@ def _msg_send(args, out) -> int:
 
 def _msg_list(args, out) -> int:
     messages = [board_lib.message_facts(e) for e in board_lib.load(args.board).section(board_lib.MESSAGES).entries]
-    if args.to:  # the agent's messages: those to it, and those to all (but its own)
-        messages = [m for m in messages if m["to"] == args.to or (m["to"] == "all" and m["from"] != args.to)]
+    if args.to:  # the agent's messages: those to it, and those to all (but its own); names match without regard to case
+        key = board_lib.agent_key(args.to)
+        messages = [m for m in messages if board_lib.agent_key(m["to"]) == key
+                    or (board_lib.agent_key(m["to"]) == "all" and board_lib.agent_key(m["from"]) != key)]
     if args.since:
         messages = _since(messages, args.since)
     lines = ["%s %s %s -> %s: %s" % (m["id"], m["date"], m["from"], m["to"], m["text"].replace("\n", " "))
@@ -258,15 +261,25 @@ def _board_summary(args, out) -> int:
 
 def _board_init(args, out) -> int:
     path = args.board
-    if not board_lib.exists(path):
-        # Create under the lock so two agents cannot both create it.
-        with board_lib.locked(path, args.lock_timeout):
-            if not board_lib.exists(path):
-                board_lib.atomic_write(path, board_lib.new_board_text())
-                out.write("created %s\n" % path)
-                return 0
-    added = board_lib.update(path, board_lib.ensure_sections, args.lock_timeout)
-    out.write(("added sections %s to %s\n" % (", ".join(added), path)) if added else "%s is ready\n" % path)
+    existed = board_lib.exists(path)
+    copies: list[str] = []
+    # Created, or its sections adopted or added, under the lock (two agents cannot both create it); a
+    # board whose sections were written without markers is copied first.
+    outcome = board_lib.ensure_board(path, create=True, lock_timeout=args.lock_timeout,
+                                     backup=lambda board: copies.append(board_lib.backup_copy(board)))
+    result = outcome.result
+    for warning in result["warnings"]:
+        out.write("warning: %s\n" % warning)
+    if not existed:
+        out.write("created %s\n" % path)
+    elif result["adopted"]:
+        added = [name for name in result["sections"] if name not in result["adopted"]]
+        out.write("adopted sections %s of %s%s (copy of the board before: %s)\n" % (
+            ", ".join(result["adopted"]), path, "; added " + ", ".join(added) if added else "", ", ".join(copies)))
+    elif result["sections"]:
+        out.write("added sections %s to %s\n" % (", ".join(result["sections"]), path))
+    else:
+        out.write("%s is ready\n" % path)
     return 0
 
 
@@ -318,7 +331,8 @@ COMMANDS = (
         Option("--files", "files involved", default=""),
         JSON), one_of=(("to", "complexity"),)),
     Command(("task", "list"), "tasks in the queue", _task_list, options=(
-        Option("--agent", "only this agent's"), Option("--status", "only this status", normalise=_upper), JSON)),
+        Option("--agent", "only this agent's (names match without regard to case)"),
+        Option("--to", "the same as --agent"), Option("--status", "only this status", normalise=_upper), JSON)),
     Command(("task", "show"), "one task (queued, completed or archived)", _task_show,
             positionals=(("id", "task id", False),), options=(JSON,)),
     Command(("task", "start"), "claim a task and mark it IN_PROGRESS", _task_start,
@@ -341,7 +355,7 @@ COMMANDS = (
         Option("--to", "only messages to this agent (broadcasts to all included)"),
         Option("--since", "a message id (MSG-007: later ones) or a date 'YYYY-MM-DD HH:MM'"), JSON)),
     Command(("board",), "a compact summary of the board", _board_summary, options=(JSON,)),
-    Command(("board", "init"), "create the board, or add its missing sections", _board_init),
+    Command(("board", "init"), "create the board, or adopt or add its missing sections", _board_init),
     Command(("simulate",), "run a simulated agent here (no model: tests and demos); /exit ends it", _simulate, options=(
         _agent_option(),
         Option("--role", "worker or orchestrator", choices=("worker", "orchestrator"), default="worker",

@@ -194,7 +194,9 @@ def test_ensure_sections_adds_missing_keeps_existing_and_resets_on_demand():
     board = B.parse(SEED_BOARD)
     assert B.ensure_sections(board) == ["llm-status", "messages"]
     text = board.render()
-    assert text.startswith(SEED_BOARD)
+    # The queue gained the board's identity under its heading; nothing else of it changed.
+    identity = "<!-- board-id: %s -->\n" % board.board_id()
+    assert text.count(identity) == 1 and text.replace(identity, "").startswith(SEED_BOARD)
     again = B.parse(text)
     assert B.ensure_sections(again) == [] and not again.changed
     assert B.ensure_sections(again, [B.TASKS], reset=True) == ["task-queue"]
