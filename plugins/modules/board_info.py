@@ -57,6 +57,15 @@ exists:
   description: Whether the board file exists.
   returned: always
   type: bool
+board_id:
+  description: >-
+    The board's identity, from the C(<!-- board-id: ... -->) line of its task queue
+    (written when M(moana.orchestration.board) creates or adopts the sections); it does
+    not change while the board lives, so what is remembered about a board can be keyed
+    on it. Null for a board without one.
+  returned: always
+  type: str
+  sample: 3f9a0c5e21d47b86
 sections:
   description: Managed sections present, in file order.
   returned: always
