@@ -27,7 +27,10 @@ description:
     the C(orchestra) command first on C(PATH) (set in the pane's command, since shell
     start-up files may reset it); Claude Code and Codex get their initial prompt file
     as argument.
-  - Only computes; changes nothing.
+  - With O(session), also checks that the target has what the session needs (the C(tmux)
+    program and the libtmux library for this Python), so that nothing is written on a target
+    that cannot run the team.
+  - Only computes and reads; changes nothing.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
@@ -233,6 +236,10 @@ def main():
             dispatcher = _team.dispatcher_config(agents, routing, params["session"], params["board"], params["team_dir"],
                                                  params["socket_name"], params["proxy_url"], params["restart"],
                                                  params["dispatcher_scan"])
+        if params["session"]:
+            missing = _team.missing_programs()
+            if missing:
+                raise _team.TeamError(missing)
         port = params["proxy_port"]
         if port is not None and not 0 < port < 65536:
             raise _team.TeamError("orchestration_proxy_port: %d is not a TCP port; give a number from 1 to 65535" % port)

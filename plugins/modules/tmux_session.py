@@ -375,7 +375,13 @@ def main():
             # Validate everything before the first tmux call: bad input creates nothing.
             spec = parse_session(params)
         if params["state"] == "present":
-            check_paths(spec, os.path.isdir)
+            try:
+                check_paths(spec, os.path.isdir)
+            except LayoutError as exc:
+                if not module.check_mode:
+                    raise
+                # An earlier task of the same run would have made it: say so, and show the rest of the plan.
+                module.warn("%s (in check mode: unless an earlier task creates it)" % exc)
         server = open_server(params["socket_name"], params["socket_path"])
         if params["state"] == "absent":
             result = ensure_absent(server, params["name"], module.check_mode, spec, params["exit_timeout"])

@@ -116,3 +116,34 @@ def test_the_team_accepts_exactly_the_agent_types_whose_screens_can_be_read():
     from ansible_collections.moana.orchestration.plugins.module_utils import _agents
 
     assert T.AGENT_TYPES == tuple(_agents.PATTERNS)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (True, True), (False, False), ("false", False), ("no", False), ("No", False), ("off", False), ("0", False),
+    ("", False), (None, False), ("true", True), ("yes", True), ("on", True), ("1", True), (1, True), (0, False),
+])
+def test_booleans_read_the_ansible_way(value, expected):
+    assert T.boolean(value, "agent 'a': auto_restart") is expected
+
+
+def test_auto_restart_given_as_text_false_is_false():
+    agents, dummy = T.validate([{"name": "o", "role": "orchestrator", "command": "claude", "auto_restart": "no"},
+                                    {"name": "w", "role": "worker", "command": "codex", "uses_proxy": "false"}])
+    assert [a["auto_restart"] for a in agents] == [False, False] and agents[1]["uses_proxy"] is False
+
+
+def test_a_word_that_is_no_boolean_is_named():
+    with pytest.raises(T.TeamError, match="agent 'o': auto_restart: 'sometimes' is not a boolean"):
+        T.validate([{"name": "o", "role": "orchestrator", "command": "claude", "auto_restart": "sometimes"}])
+
+
+def test_a_target_without_tmux_or_libtmux_is_named_with_the_fix():
+    assert "no tmux on PATH" in T.missing_programs(which=lambda name: None, find_spec=lambda name: object())
+    assert "cannot import libtmux" in T.missing_programs(which=lambda name: "/usr/bin/tmux", find_spec=lambda name: None)
+    assert T.missing_programs(which=lambda name: "/usr/bin/tmux", find_spec=lambda name: object()) is None
+
+
+def test_each_agent_finds_the_installed_clis_after_orchestra():
+    agent = {"name": "a", "command": "amp", "type": "amp"}
+    command = T.agent_command(agent, None, "/h/bin", ["/h/npm/bin", "/my dir/bin"])
+    assert command.startswith("export PATH=/h/bin:/h/npm/bin:'/my dir/bin':\"$PATH\"; amp")
