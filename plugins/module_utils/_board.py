@@ -724,9 +724,9 @@ def ensure_board(path: str, kinds=SECTIONS, present: bool = True, reset: bool = 
     sections against. ``backup(path)`` runs just before an existing board is replaced when sections
     were adopted, or on any change with ``backup_always``.
 
-    Removing the completion log or the messages moves their entries to the archive. The outcome's
-    result: ``sections`` (names adopted, added, reset or removed), ``adopted``,
-    ``board_id`` (None without a task queue) and ``warnings``.
+    Nothing is archived, except that removing the completion log or the messages moves their entries
+    to the archive. The outcome's result: ``sections`` (names adopted, added, reset or removed),
+    ``adopted``, ``board_id`` (None without a task queue) and ``warnings``.
     """
     if not exists(path):
         if not present:
@@ -761,9 +761,10 @@ def ensure_board(path: str, kinds=SECTIONS, present: bool = True, reset: bool = 
         if backup_always or adopted:
             backup(board_path)
 
+    # Only the sections change: the history is archived by the operations' writes, not here (an
+    # adopted board keeps every entry it had).
     return store_lib.transact(path, operation, lock_timeout, not check_mode, create,
-                              keep_copy if backup is not None else None,
-                              lambda board: removed + archive(board, ArchivePolicy()))
+                              keep_copy if backup is not None else None, lambda board: removed)
 
 
 def ensure_task(path: str, task_id: str | None = None, check_mode: bool = False, lock_timeout: float = 10.0,

@@ -29,7 +29,8 @@ description:
     first (RV(backup_file)). Each entry of such a section is read before anything
     changes; one that cannot be (an entry without its id, an id written twice, a task
     assigned to an agent not in O(agents)) fails with its line and the fix.
-  - The task queue carries the board's identity (a C(<!-- board-id: ... -->) line,
+  - >-
+    The task queue carries the board's identity (a C(<!-- board-id: ... -->) line,
     RV(board_id)), added when missing. A section created, adopted or reset numbers
     its ids after the highest one found on the board and in its archive, so an id is
     never used twice.

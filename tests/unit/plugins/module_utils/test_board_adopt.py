@@ -82,7 +82,7 @@ def without_our_lines(text: str) -> str:
     return out
 
 
-def adopt(text: str, agents=TEAM) -> B.Board:
+def adopt(text: str, agents=tuple(TEAM)) -> B.Board:
     board = B.parse(text, "CLAUDE.md")
     B.ensure_sections(board, agents=agents)
     return board
@@ -180,6 +180,9 @@ def test_ensure_board_copies_a_board_before_adopting_it_and_check_mode_writes_no
     assert done.result["board_id"] == B.load(str(path)).board_id() and len(copies) == 1
     with open(copies[0], "rb") as stream:
         assert stream.read() == CRLF_SEED.encode()
+    # Old messages and completions stay: ensuring the sections archives nothing.
+    assert without_our_lines(open(path, newline="").read()) == CRLF_SEED
+    assert not os.path.exists(B.archive_path(str(path)))
     assert os.path.basename(copies[0]).startswith("CLAUDE.md.%d." % os.getpid()) and copies[0].endswith("~")
     again = B.ensure_board(str(path), agents=TEAM, backup=lambda p: pytest.fail("nothing to copy"))
     assert not again.changed and again.result == {"sections": [], "adopted": [], "board_id": done.result["board_id"],
