@@ -22,6 +22,9 @@ description:
   - With O(board), also makes sure the team's board exists with its managed sections
     (as M(moana.orchestration.board) with C(create=true)), so that one call lays out
     everything the team needs on disk. A malformed board fails the task and is not rewritten.
+  - Sections of O(board) written without markers (the original scripts' C(CLAUDE.md))
+    are adopted in place, their entries kept with their ids, after a copy of the board
+    (RV(board_backup_file)); see M(moana.orchestration.board).
   - Needs nothing on the target beyond Python.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
@@ -50,16 +53,26 @@ options:
     default: []
   board:
     description:
-      - The team's board; created when missing, its missing managed sections added
-        (the rest of the file is kept byte for byte).
+      - The team's board; created when missing, its sections written without markers
+        adopted, its missing managed sections added (the rest of the file is kept byte
+        for byte), its identity added when missing.
     type: path
+  board_agents:
+    description:
+      - The team's agent names. When given, a task of an adopted section of O(board)
+        assigned to another name fails the task, naming its line (names match without
+        regard to case).
+    type: list
+    elements: str
 attributes:
   platform:
     platforms: posix
   check_mode:
     support: full
   diff_mode:
-    support: none
+    support: partial
+    details:
+      - Only the change to O(board) is shown.
 """
 
 EXAMPLES = r"""
@@ -85,10 +98,23 @@ written:
   type: list
   elements: str
 board_sections:
-  description: Managed sections added to O(board) (all four when it was created).
+  description: Managed sections adopted or added in O(board) (all four when it was created).
   returned: always
   type: list
   elements: str
+board_adopted:
+  description: Sections of O(board) that were written without markers and are now managed.
+  returned: always
+  type: list
+  elements: str
+board_id:
+  description: The identity of O(board) (see M(moana.orchestration.board_info)); null without O(board).
+  returned: always
+  type: str
+board_backup_file:
+  description: The copy of O(board) made before its sections were adopted (C(CLAUDE.md.<pid>.<date>@<time>~)).
+  returned: when sections were adopted (not in check mode)
+  type: str
 created_directories:
   description: The O(directories) that were missing and were created.
   returned: always
@@ -121,6 +147,26 @@ def wanted_files(extra: dict) -> dict:
     return files
 
 
+def ensure_board(module) -> tuple[bool, dict]:
+    """The board part: sections adopted (after a copy) or added, its identity; (changed, return values)."""
+    copies: list[str] = []
+    try:
+        outcome = board_lib.ensure_board(module.params["board"], create=True, check_mode=module.check_mode,
+                                         agents=module.params["board_agents"],
+                                         backup=lambda path: copies.append(module.backup_local(path)))
+    except board_lib.BoardError as exc:
+        module.fail_json(msg=str(exc))
+    for warning in outcome.result["warnings"]:
+        module.warn(warning)
+    result = {"board_sections": outcome.result["sections"], "board_adopted": outcome.result["adopted"],
+              "board_id": outcome.result["board_id"]}
+    if copies:
+        result["board_backup_file"] = copies[0]
+    if module._diff and outcome.changed:
+        result["diff"] = outcome.diff(module.params["board"])
+    return outcome.changed, result
+
+
 def differs(path: str, content: str, mode: int) -> bool:
     try:
         with open(path, encoding="utf-8") as stream:
@@ -144,6 +190,7 @@ def main():
             "python": {"type": "str", "default": "python3"},
             "directories": {"type": "list", "elements": "path", "default": []},
             "board": {"type": "path"},
+            "board_agents": {"type": "list", "elements": "str"},
         },
         supports_check_mode=True,
     )
@@ -165,14 +212,11 @@ def main():
             rc, out, err = module.run_command([module.params["python"], "-m", "compileall", "-q", os.path.join(home, "lib")])
             if rc != 0:
                 module.fail_json(msg="could not byte-compile %s/lib with %s: %s" % (home, module.params["python"], err or out))
-    sections = []
+    board_changed, board = False, {"board_sections": [], "board_adopted": [], "board_id": None}
     if module.params["board"]:
-        try:
-            sections = board_lib.ensure_board(module.params["board"], create=True, check_mode=module.check_mode).result
-        except board_lib.BoardError as exc:
-            module.fail_json(msg=str(exc))
-    module.exit_json(changed=bool(todo or missing or sections), path=home, bin=os.path.join(home, "bin"),
-                     written=sorted(todo), created_directories=missing, board_sections=sections)
+        board_changed, board = ensure_board(module)
+    module.exit_json(changed=bool(todo or missing or board_changed), path=home, bin=os.path.join(home, "bin"),
+                     written=sorted(todo), created_directories=missing, **board)
 
 
 if __name__ == "__main__":
