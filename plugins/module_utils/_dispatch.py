@@ -14,8 +14,11 @@ the board now calls for:
 
 A notice is typed only into an idle agent (``_agents``) through
 ``_delivery``; everything pending for one agent goes as one line, so bursts
-coalesce. Keys of delivered notices are kept in a state file written
-atomically after each delivery, so a restarted dispatcher never repeats one.
+coalesce. A notice holds ids, the recipient's own name and fixed words only,
+never text from the board (the pane may be a shell). Keys of delivered
+notices are kept in a state file written atomically after each delivery, so a
+restarted dispatcher never repeats one; that memory belongs to one board (its
+identity), and a key names the entry by its id and a digest of its fields.
 Messages left by ``tmux_send`` in the queue folder are typed the same way.
 Every few seconds it also reads the panes: the session's status line shows
 each agent's state and the board's counts, and dead agents with
@@ -23,8 +26,9 @@ each agent's state and the board's counts, and dead agents with
 two deliveries, never during one. Standard library only.
 
 Parts, each testable alone: the notices (``wanted``, ``pending``, ``prune``,
-pure), ``SentState`` (the state file), ``BoardWatch`` (the board's stat and
-facts), ``scan_panes``/``read_states`` (the panes), ``Environments`` (the
+pure), ``SentState`` (the state file: the memory of one board), ``BoardWatch``
+(the board's stat and facts), ``scan_panes``/``read_states`` (the panes),
+``StatusFile`` (each agent's screen state and since when, for health), ``Environments`` (the
 variables' values for a respawn), ``RestartPolicy``/``Restarts`` (who is
 respawned when), ``StatusLine``, ``Courier`` (one delivery, logged), ``Stop``/
 ``SignalStop``; ``Dispatcher`` puts them together in ``step`` and ``run``.
