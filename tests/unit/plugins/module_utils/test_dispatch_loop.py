@@ -176,7 +176,7 @@ def test_an_unreadable_state_file_is_said_and_started_afresh(tmp_path, board):
     lines = []
     state = D.SentState.load(str(path), board, ["claude"], "claude", lines.append)
     assert state.sent == set() and "is unreadable" in lines[0]
-    assert json.loads(path.read_text()) == {"version": 2, "board_id": None, "history": [], "sent": []}
+    assert json.loads(path.read_text()) == {"version": 2, "board_id": B.load(board).board_id(), "history": [], "sent": []}
 
 
 def test_a_memory_in_the_first_format_is_carried_over(tmp_path, board):
@@ -505,7 +505,7 @@ def test_the_status_file_records_each_agents_screen_state_and_since_when(tmp_pat
     path = tmp_path / "state.status.json"
     dispatcher.scan()
     first = json.loads(path.read_text())
-    assert first["pid"] == os.getpid() and first["board_id"] is None
+    assert first["pid"] == os.getpid() and first["board_id"] == B.load(board).board_id() is not None
     assert set(first["agents"]) == {"claude", "amp", "codex"} and first["agents"]["amp"]["since"] == 5000.0
     mtime = path.stat().st_mtime_ns
     wall.sleep(30)
