@@ -233,9 +233,10 @@ def stuck_report(agents: list[dict], rows: list[dict], board: dict, dispatcher: 
                     lagging.add(agent)
     for entry, recipients in sorted(messages.items()):
         waited = now - entries[entry]
-        fix = "%s; or have %s run: orchestra msg list --to NAME" % (restart, " and ".join(recipients))
-        problems.append("message %s: not delivered to %s for %s: %s" % (entry, ", ".join(recipients),
-                                                                         _duration(waited), fix))
+        fix = "%s; or have %s run: orchestra msg list --to %s" % (
+            restart, " and ".join(recipients), recipients[0] if len(recipients) == 1 else "NAME")
+        problems.append("message %s: not delivered to %s for %s: %s"
+                        % (entry, ", ".join(recipients), _duration(waited), fix))
         stuck["messages"].append({"message": entry, "agents": recipients, "seconds": int(waited), "fix": fix})
     if running and lagging:
         fix = "see %s, then restart it (stop and start playbooks)" % log

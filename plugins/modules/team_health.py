@@ -79,8 +79,8 @@ options:
         type: dict
       state_file:
         description:
-          - The dispatcher's memory (C(dispatch-state.json) in the team's directory): the board it follows and
-            the notices it delivered. Its status file (each agent's screen state and since when) is read from
+          - The dispatcher's memory (C(dispatch-state.json) in the team's directory), which holds the board it
+            follows and the notices it delivered. Its status file (each agent's screen state and since when) is read from
             beside it (C(dispatch-state.status.json)).
         type: path
       queue_dir:

@@ -68,6 +68,11 @@ def has(*parts):
     return check
 
 
+def when(check, data):
+    """``data`` when ``check(data)``, else None (for wait_for)."""
+    return data if check(data) else None
+
+
 def test_a_stuck_team_is_named_with_each_fix_and_a_fixed_one_is_not(team, playbook):
     D.enqueue(str(team["dir"] / "queue"), "gate", "You are gate.")  # as tmux_send leaves a prompt it could not type
     P.start(team["spec"])
@@ -81,8 +86,7 @@ def test_a_stuck_team_is_named_with_each_fix_and_a_fixed_one_is_not(team, playbo
     # The dispatcher stops; a task comes for amp meanwhile: nobody tells it.
     P.stop(team["spec"])
     B.update(str(team["board"]), lambda b: B.add_task(b, "one", "amp"))
-    data = wait_for(lambda: (lambda d: d if has("task TASK-001: PENDING for amp")(d) else None)(health(team)), 30,
-                    "TASK-001 named as stuck")
+    data = wait_for(lambda: when(has("task TASK-001: PENDING for amp"), health(team)), 30, "TASK-001 named as stuck")
     assert "dispatcher: not running, agents are not told about new tasks: run the start playbook" in data["problems"]
     assert has("agent gate: waiting for a person for", "attach (tmux attach -t team) and answer it",
                "agent gate: its initial prompt (1 message(s) queued for it) not delivered for",
@@ -106,5 +110,5 @@ def test_a_stuck_team_is_named_with_each_fix_and_a_fixed_one_is_not(team, playbo
     # The fix: the dispatcher runs again; amp is told and does the task; only gate's dialog is left.
     P.start(team["spec"])
     wait_for(lambda: B.facts(B.load(str(team["board"])))["completions"], 30, "TASK-001 done")
-    data = wait_for(lambda: (lambda d: d if not has("TASK-001")(d) else None)(health(team)), 30, "TASK-001 no longer named")
+    data = wait_for(lambda: when(lambda d: not has("TASK-001")(d), health(team)), 30, "TASK-001 no longer named")
     assert all("gate" in problem for problem in data["problems"]), data["problems"]

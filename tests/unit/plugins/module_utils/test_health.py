@@ -150,7 +150,7 @@ def test_a_message_not_delivered_is_named_unless_its_recipient_is_at_work():
                     stuck_minutes=10)
     assert data["problems"] == [
         "message MSG-004: not delivered to amp for 25 min: see the dispatcher's log, then restart the dispatcher "
-        "(stop and start playbooks); or have amp run: orchestra msg list --to NAME"]
+        "(stop and start playbooks); or have amp run: orchestra msg list --to amp"]
     assert data["stuck"]["messages"] == [{"message": "MSG-004", "agents": ["amp"], "seconds": 1500,
                                           "fix": data["problems"][0].split(": ", 2)[2]}]
     told = H.report(TEAM, session_of(claude="idle", codex="busy", amp="idle"), board, now=NOW,
