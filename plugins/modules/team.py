@@ -48,6 +48,10 @@ options:
     description:
       - "Complexity to worker name, such as C({high: antigravity, medium: amp, low: codex})."
     type: dict
+  project_dir:
+    description:
+      - The directory the agents work in; when given, it must not be empty.
+    type: str
   board:
     description:
       - Path of the board file the agents use. Without O(board), O(bin_dir) and O(log_dir)
@@ -202,6 +206,7 @@ def main():
         argument_spec={
             "agents": {"type": "list", "elements": "dict", "required": True},
             "routing": {"type": "dict"},
+            "project_dir": {"type": "str"},
             "board": {"type": "path"},
             "bin_dir": {"type": "path"},
             "log_dir": {"type": "path"},
@@ -223,6 +228,9 @@ def main():
     )
     params = module.params
     try:
+        if params["project_dir"] is not None and not params["project_dir"].strip():
+            raise _team.TeamError("orchestration_project_dir is required to start a team: give -e orchestration_project_dir=DIR "
+                                  "(the directory the agents work in)")
         agents, routing = _team.validate(params["agents"], params["routing"])
         windows = []
         if params["board"] and params["bin_dir"] and params["log_dir"]:

@@ -185,6 +185,7 @@ def test_a_port_held_by_another_program_fails_start_before_anything_changes(team
 
 
 @pytest.mark.parametrize("extra, expected", [
+    ({"orchestration_project_dir": ""}, "orchestration_project_dir is required to start a team"),
     ({"orchestration_proxy_port": 70000}, "orchestration_proxy_port: 70000 is not a TCP port"),
     ({"orchestration_teams": {"simulated": [{"name": "c", "role": "orchestrator", "command": "orchestra simulate",
                                              "auto_restart": "sometimes"}]}}, "auto_restart: 'sometimes' is not a boolean"),
@@ -223,12 +224,14 @@ def test_booleans_given_on_the_command_line_read_the_ansible_way(teams, tmux):
 def test_orchestra_is_linked_where_the_user_shell_finds_it(teams, tmp_path):
     user_bin = tmp_path / "user bin"
     team = teams(orchestration_command_link=str(user_bin / "orchestra"))
+    command = tmp_path / "home" / "bin" / "orchestra"
+    first = team.run("start")  # the link's directory is not on PATH: the output says where the command is
+    assert first.returncode == 0 and "orchestra is %s: put" % command in first.stdout, first.stdout
+    assert not (user_bin / "orchestra").exists()
     environ = {"PATH": "%s:%s" % (user_bin, os.environ["PATH"])}
-    run = team.playbook((REPO / "playbooks" / "start.yml").read_text(), "-e", "@%s" % team.vars, env=environ)
-    assert run.returncode == 0, run.stdout
-    assert os.readlink(user_bin / "orchestra") == str(tmp_path / "home" / "bin" / "orchestra")
+    linked = team.playbook((REPO / "playbooks" / "start.yml").read_text(), "-e", "@%s" % team.vars, env=environ)
+    assert linked.returncode == 0, linked.stdout
+    assert os.readlink(user_bin / "orchestra") == str(command) and "orchestra is" not in linked.stdout
     shown = subprocess.run(["orchestra", "task", "list"], env={**os.environ, **environ, "ORCHESTRA_BOARD": str(team.board)},
                            capture_output=True, text=True, check=False)
     assert shown.returncode == 0, shown.stderr
-    elsewhere = team.run("start")  # its directory not on PATH: the output says where the command is
-    assert "orchestra is %s" % (tmp_path / "home" / "bin" / "orchestra") in elsewhere.stdout
