@@ -116,10 +116,14 @@ def wanted(facts: dict, agents: list[str], orchestrator: str, old=frozenset()) -
     the board when the dispatcher first saw it (not news).
     """
     out: dict[str, list[tuple[str, str]]] = {}
-    known = set(agents)
+    # A name on the board is compared without regard to case ('AMP' written by hand is amp).
+    known = {board_lib.agent_key(a): a for a in agents}
 
-    def add(agent: str, key: str, text: str) -> None:
-        if agent in known and valid_name(agent):
+    def agent_named(name) -> str | None:
+        return known.get(board_lib.agent_key(name or ""))
+
+    def add(agent: str | None, key: str, text: str) -> None:
+        if agent is not None and valid_name(agent):
             out.setdefault(agent, []).append((key, text))
 
     for task in facts["tasks"]:
@@ -128,7 +132,7 @@ def wanted(facts: dict, agents: list[str], orchestrator: str, old=frozenset()) -
             continue
         status = (task["status"] or "").upper()
         if status == "PENDING":
-            worker = task["assigned_to"]
+            worker = agent_named(task["assigned_to"])
             add(worker, "%s:PENDING>%s@%s" % (task_id, worker, task_ref(task).rpartition("@")[2]),
                 "%s is assigned to you: run orchestra task show %s" % (task_id, task_id))
         elif status == "FAILED":
@@ -147,8 +151,9 @@ def wanted(facts: dict, agents: list[str], orchestrator: str, old=frozenset()) -
         if ref in old:
             continue
         digest = ref.rpartition("@")[2]
-        broadcast = message["to"] == "all"
-        recipients = [a for a in agents if a != message["from"]] if broadcast else [message["to"]]
+        broadcast = board_lib.agent_key(message["to"]) == "all"
+        sender = board_lib.agent_key(message["from"])
+        recipients = [a for a in agents if board_lib.agent_key(a) != sender] if broadcast else [agent_named(message["to"])]
         for agent in recipients:
             add(agent, "%s>%s@%s" % (message_id, agent, digest), "%s is a message %s: run orchestra msg list --to %s "
                 "--since MSG-%03d" % (message_id, "to all" if broadcast else "for you", agent,

@@ -59,7 +59,8 @@ class Simulation:
 
 def pending_for(board: board_lib.Board, agent: str) -> list[str]:
     return [entry.entry_id for entry in board.section(board_lib.TASKS).entries
-            if entry.get("Assigned To") == agent and entry.get("Status").upper() == "PENDING"]
+            if board_lib.agent_key(entry.get("Assigned To")) == board_lib.agent_key(agent)
+            and entry.get("Status").upper() == "PENDING"]
 
 
 def worker_step(sim: Simulation, sleep=time.sleep) -> str | None:

@@ -51,6 +51,22 @@ options:
     type: list
     elements: path
     default: []
+  team_dir:
+    description:
+      - The team's own directory (its dispatcher's settings and memory, prompts, queue), created 0700.
+    type: path
+  team_files:
+    description:
+      - Files to keep in O(team_dir), relative path to content (such as C(prompts/amp.md)).
+    type: dict
+    default: {}
+  link:
+    description:
+      - Where to link the C(orchestra) command so that the user's shell finds it (such as
+        C(~/.local/bin/orchestra)). The link is made only when its directory is on the C(PATH)
+        the module runs with, and never replaces a file or a link to another command;
+        RV(command) says where the command is either way.
+    type: path
   board:
     description:
       - The team's board; created when missing, its sections written without markers
@@ -88,12 +104,26 @@ path:
   description: The home directory, with C(~) expanded.
   returned: always
   type: str
+team_dir:
+  description: O(team_dir) with C(~) expanded (empty without it).
+  returned: always
+  type: str
 bin:
   description: Directory of the C(orchestra) command.
   returned: always
   type: str
+command:
+  description: The C(orchestra) command to run from a shell (the link when it was made or already there).
+  returned: always
+  type: str
+linked:
+  description: Whether the C(orchestra) command is reachable through O(link).
+  returned: always
+  type: bool
 written:
-  description: Relative paths of the files written (or, in check mode, to be written).
+  description: >-
+    Paths of the files written (or, in check mode, to be written): relative to O(path), and
+    O(team_dir)'s files prefixed with C(team/).
   returned: always
   type: list
   elements: str
@@ -147,6 +177,22 @@ def wanted_files(extra: dict) -> dict:
     return files
 
 
+def link_command(link: str | None, target: str, check_mode: bool) -> tuple[bool, bool]:
+    """(reachable through the link, changed): link ``target`` at ``link`` when its directory is on PATH.
+
+    A file or a link to something else is the user's: left alone."""
+    if not link or os.path.dirname(link) not in os.environ.get("PATH", "").split(os.pathsep):
+        return False, False
+    if os.path.islink(link):
+        return os.readlink(link) == target, False
+    if os.path.lexists(link):
+        return False, False
+    if not check_mode:
+        os.makedirs(os.path.dirname(link), mode=0o700, exist_ok=True)
+        os.symlink(target, link)
+    return True, True
+
+
 def ensure_board(module) -> tuple[bool, dict]:
     """The board part: sections adopted (after a copy) or added, its identity; (changed, return values)."""
     copies: list[str] = []
@@ -189,25 +235,39 @@ def main():
             "files": {"type": "dict", "default": {}},
             "python": {"type": "str", "default": "python3"},
             "directories": {"type": "list", "elements": "path", "default": []},
+            "team_dir": {"type": "path"},
+            "team_files": {"type": "dict", "default": {}},
+            "link": {"type": "path"},
             "board": {"type": "path"},
             "board_agents": {"type": "list", "elements": "str"},
         },
         supports_check_mode=True,
     )
     home = module.params["path"]
-    for relative in module.params["files"]:
-        if relative.startswith("/") or ".." in relative.split("/"):
-            module.fail_json(msg="files: %r must be a path inside the home, without '..'" % relative)
+    team_dir = module.params["team_dir"]
+    if module.params["team_files"] and not team_dir:
+        module.fail_json(msg="team_files needs team_dir: the directory they are written in")
+    for option in ("files", "team_files"):
+        for relative in module.params[option]:
+            if relative.startswith("/") or ".." in relative.split("/"):
+                module.fail_json(msg="%s: %r must be a relative path without '..'" % (option, relative))
     missing = [path for path in module.params["directories"] if not os.path.isdir(path)]
     if missing and not module.check_mode:
         for path in missing:
             os.makedirs(path, mode=0o755, exist_ok=True)
     todo = {rel: spec for rel, spec in wanted_files(module.params["files"]).items()
             if differs(os.path.join(home, rel), *spec)}
-    if todo and not module.check_mode:
+    team_todo = {rel: (str(content), 0o600) for rel, content in module.params["team_files"].items()
+                 if differs(os.path.join(team_dir, rel), str(content), 0o600)}
+    new_team_dir = bool(team_dir) and not os.path.isdir(team_dir)
+    if (todo or team_todo or new_team_dir) and not module.check_mode:
         os.makedirs(home, mode=0o700, exist_ok=True)
+        if team_dir:
+            os.makedirs(team_dir, mode=0o700, exist_ok=True)
         for relative, (content, mode) in todo.items():
             write(os.path.join(home, relative), content, mode)
+        for relative, (content, mode) in team_todo.items():
+            write(os.path.join(team_dir, relative), content, mode)
         if any(rel.startswith("lib/") for rel in todo):
             rc, out, err = module.run_command([module.params["python"], "-m", "compileall", "-q", os.path.join(home, "lib")])
             if rc != 0:
@@ -215,8 +275,12 @@ def main():
     board_changed, board = False, {"board_sections": [], "board_adopted": [], "board_id": None}
     if module.params["board"]:
         board_changed, board = ensure_board(module)
-    module.exit_json(changed=bool(todo or missing or board_changed), path=home, bin=os.path.join(home, "bin"),
-                     written=sorted(todo), created_directories=missing, **board)
+    command = os.path.join(home, "bin", "orchestra")
+    linked, link_changed = link_command(module.params["link"], command, module.check_mode)
+    written = sorted(todo) + sorted("team/" + rel for rel in team_todo)
+    module.exit_json(changed=bool(written or new_team_dir or missing or board_changed or link_changed), path=home,
+                     bin=os.path.join(home, "bin"), team_dir=team_dir or "", command=module.params["link"] if linked else command, linked=linked,
+                     written=written, created_directories=missing, **board)
 
 
 if __name__ == "__main__":

@@ -136,3 +136,15 @@ def test_configuration_errors_name_the_key(tmp_path):
 def test_the_status_file_sits_beside_the_state_file():
     assert D._dispatch_config.status_file({"state_file": "/t/dispatch-state.json"}) == "/t/dispatch-state.status.json"
     assert D._dispatch_config.status_file({"state_file": "/t/state"}) == "/t/state.status.json"
+
+
+def test_names_written_by_hand_reach_the_agent_whatever_their_case():
+    """An adopted board says 'AMP' where the team says amp: the notice goes to amp, under amp's name."""
+    messages = [{"id": "MSG-001", "from": "Claude", "to": "**Codex**"}, {"id": "MSG-002", "from": "CLAUDE", "to": "ALL"}]
+    notices = D.wanted(facts(tasks=[task("TASK-001", "PENDING", "AMP")], messages=messages), AGENTS, "claude")
+    assert keys(notices) == {
+        "amp": [("TASK-001:PENDING>amp", "TASK-001 is assigned to you: run orchestra task show TASK-001"),
+                ("MSG-002>amp", "MSG-002 is a message to all: run orchestra msg list --to amp --since MSG-001")],
+        "codex": [("MSG-001>codex", "MSG-001 is a message for you: run orchestra msg list --to codex --since MSG-000"),
+                  ("MSG-002>codex", "MSG-002 is a message to all: run orchestra msg list --to codex --since MSG-001")],
+    }
