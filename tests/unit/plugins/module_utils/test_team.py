@@ -128,7 +128,7 @@ def test_booleans_read_the_ansible_way(value, expected):
 
 def test_auto_restart_given_as_text_false_is_false():
     agents, dummy = T.validate([{"name": "o", "role": "orchestrator", "command": "claude", "auto_restart": "no"},
-                                    {"name": "w", "role": "worker", "command": "codex", "uses_proxy": "false"}])
+                                {"name": "w", "role": "worker", "command": "codex", "uses_proxy": "false"}])
     assert [a["auto_restart"] for a in agents] == [False, False] and agents[1]["uses_proxy"] is False
 
 
