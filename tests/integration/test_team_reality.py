@@ -235,3 +235,69 @@ def test_orchestra_is_linked_where_the_user_shell_finds_it(teams, tmp_path):
     shown = subprocess.run(["orchestra", "task", "list"], env={**os.environ, **environ, "ORCHESTRA_BOARD": str(team.board)},
                            capture_output=True, text=True, check=False)
     assert shown.returncode == 0, shown.stderr
+
+
+SEED_BOARD = (
+    "# Moana\r\n\r\nNotes of mine, café.\r\n\r\n"
+    "## Task Assignment Queue\r\n\r\n"
+    "### [TASK-001] Implement user authentication\r\n- **Assigned To**: AMP\r\n- **Priority**: HIGH\r\n"
+    "- **Status**: PENDING\r\n- **Description**: Add JWT auth to the API\r\n- **Files Involved**: backend/auth.py\r\n"
+    "- **Date**: 2025-12-22 10:30\r\n\r\n"
+    "## Task Completion Log\r\n\r\n"
+    "### [TASK-000] COMPLETED\r\n- **Completed By**: CODEX\r\n- **Date**: 2025-12-22 09:00\r\n- **Duration**: 5 minutes\r\n"
+    "- **Changes Made**: Project skeleton\r\n- **Files Modified**: README.md\r\n\r\n"
+    "## Current LLM Status\r\n\r\n| LLM | Status | Current Task | Last Updated |\r\n|-----|--------|--------------|--------------|\r\n"
+    "| AMP | IDLE | - | 2025-12-22 09:00 |\r\n\r\n"
+    "## Inter-LLM Messages\r\n\r\n"
+    "## Notes\r\n\r\nMy closing words."
+)
+
+
+def test_the_users_claude_md_is_adopted_and_its_tasks_done(teams, tmp_path):
+    """The original scripts' board: no markers, CRLF, no final newline, names in capitals."""
+    team = teams()
+    team.board.parent.mkdir()
+    team.board.write_bytes(SEED_BOARD.encode("utf-8"))
+    started = team.run("start", "--diff")
+    assert started.returncode == 0, started.stdout
+    wait_for_plan(team.board)
+    wait_for(lambda: "TASK-001" in {c["id"] for c in B.facts(B.load(str(team.board)))["completions"]}, 30,
+             "the user's own TASK-001, assigned to AMP, done by amp")
+    text = team.board.read_bytes().decode("utf-8")
+    for heading in ("## Task Assignment Queue", "## Task Completion Log", "## Current LLM Status", "## Inter-LLM Messages"):
+        assert text.count(heading) == 1, heading
+    assert text.startswith("# Moana\r\n\r\nNotes of mine, café.\r\n\r\n") and text.endswith("## Notes\r\n\r\nMy closing words.")
+    assert "\n" not in text.replace("\r\n", "")
+    titles = {t["title"] for t in B.facts(B.load(str(team.board)))["tasks"]}
+    titles |= {e.heading for e in B.load_archive(str(team.board))} | {c["id"] for c in B.facts(B.load(str(team.board)))["completions"]}
+    assert {"TASK-%03d" % n for n in range(2, 7)} <= titles  # the plan numbered after the user's TASK-001
+    assert list(team.board.parent.glob("CLAUDE.md.*~")), "no copy of the board was left beside it"
+    assert team.run("start").recap()["changed"] == 0
+
+
+def test_a_restored_messages_section_never_reuses_an_id(teams):
+    """The messages the board archived keep their ids out of use when the section is deleted and restored."""
+    team = teams()
+    assert team.run("start").returncode == 0
+    wait_for_plan(team.board)
+    assert team.run("stop").returncode == 0
+    orchestra = os.path.join(team.settings["orchestration_home"], "bin", "orchestra")
+
+    def send(text, **env):
+        sent = subprocess.run([orchestra, "msg", "send", "--from", "claude", "--to", "amp", text], capture_output=True,
+                              text=True, check=False, env={**os.environ, "ORCHESTRA_BOARD": str(team.board), **env})
+        assert sent.returncode == 0, sent.stderr
+
+    send("the last word", ORCHESTRA_KEEP_MESSAGES="1")  # the others move to the archive
+    highest = max(B.id_number(m["id"]) for m in B.facts(B.load(str(team.board)))["messages"])
+    assert highest >= 2 and {e.entry_id for e in B.load_archive(str(team.board))} >= {"MSG-001"}
+    text = team.board.read_text()
+    begin, end = "<!-- BEGIN moana.orchestration: messages -->", "<!-- END moana.orchestration: messages -->\n"
+    team.board.write_text(text[:text.index(begin)] + text[text.index(end) + len(end):])
+    restored = team.run("start")
+    assert restored.returncode == 0, restored.stdout
+    send("hello again")
+    ids = [B.id_number(m["id"]) for m in B.facts(B.load(str(team.board)))["messages"]]
+    # Only the archived ones are known once the section is gone: numbering resumes after the archive's highest.
+    archived = max(B.id_number(e.entry_id) for e in B.load_archive(str(team.board)) if e.entry_id.startswith("MSG-"))
+    assert ids and min(ids) > archived, (ids, archived)
