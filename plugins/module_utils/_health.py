@@ -83,9 +83,12 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
     proxy_row = None
     if proxy is not None:
         proxy_row = {"running": proxy.get("running"), "pid": proxy.get("pid"), "healthy": proxy.get("healthy"),
-                     "probe": proxy.get("probe"), "uptime": proxy.get("uptime")}
+                     "probe": proxy.get("probe"), "uptime": proxy.get("uptime"),
+                     "listening": proxy.get("listening") or [], "exposed": proxy.get("exposed") or []}
         if not proxy.get("running"):
             problems.append("proxy: not running: run the start playbook")
+        elif proxy_row["exposed"] and proxy.get("listen") == "loopback":
+            problems.append("proxy: %s" % proxy_exposure(proxy_row["exposed"]))
         elif not proxy.get("healthy"):
             problems.append("proxy: unhealthy: %s" % proxy.get("probe"))
     dispatcher_row = None
@@ -117,6 +120,14 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
                   "stale_tasks": board.get("stale_tasks", [])},
         "log_dir": log_dir,
     }
+
+
+def proxy_exposure(addresses: list[str]) -> str:
+    """The problem of a proxy that listens beyond loopback, and its fix."""
+    return ("listens on %s, which other machines can reach, though orchestration_proxy_loopback_only is true (the "
+            "loopback preload did not reach it: another launcher, a bundled binary, or MOANA_LISTEN_HOST in its "
+            "environment); run the start playbook (it restarts the proxy, and stops it if it still listens there), "
+            "or allow it with orchestration_proxy_loopback_only: false" % ", ".join(addresses))
 
 
 def _duration(seconds: float) -> str:
@@ -264,8 +275,9 @@ def render(data: dict) -> str:
     if proxy is None:
         lines.append("proxy: not used by this team")
     else:
-        lines.append("proxy: %s, pid %s, %s" % ("running" if proxy["running"] else "stopped", proxy["pid"] or "-",
-                                                proxy["probe"] or "no probe"))
+        lines.append("proxy: %s, pid %s, %s%s" % ("running" if proxy["running"] else "stopped", proxy["pid"] or "-",
+                                                  proxy["probe"] or "no probe",
+                                                  ", listening on %s" % ", ".join(proxy["listening"]) if proxy.get("listening") else ""))
     dispatcher = data.get("dispatcher")
     if dispatcher is not None:
         lines.append("dispatcher: %s" % ("running, pid %s" % dispatcher["pid"] if dispatcher["running"] else "stopped"))
@@ -283,7 +295,7 @@ def gather(agents: list[dict], session_name: str, board_path: str, socket_name: 
            socket_path: str | None = None, stale_minutes: float | None = None, proxy: dict | None = None,
            dispatcher: dict | None = None) -> dict:
     """The facts ``report`` needs, read now. ``proxy`` and ``dispatcher``: {name, pidfile, readiness};
-    ``dispatcher`` also {state_file, queue_dir}."""
+    ``proxy`` also {listen}, ``dispatcher`` also {state_file, queue_dir}."""
     server = _tmux.open_server(socket_name, socket_path, creating=False)
     session = dict(_tmux.session_facts(_tmux.read_session(server, session_name)), name=session_name)
     _agents.add_states(server, session["panes"], {a["name"]: a.get("type") or "generic" for a in agents})
@@ -292,7 +304,7 @@ def gather(agents: list[dict], session_name: str, board_path: str, socket_name: 
     for key, spec in (("proxy", proxy), ("dispatcher", dispatcher)):
         if spec:
             facts[key] = _process.health(_process.Spec(spec["name"], ["true"], pidfile=spec.get("pidfile"),
-                                                       readiness=spec.get("readiness")))
+                                                       readiness=spec.get("readiness"), listen=spec.get("listen") or "any"))
     if dispatcher:
         facts["dispatcher"].update(dispatcher_files(dispatcher.get("state_file"), dispatcher.get("queue_dir"),
                                                     [a["name"] for a in agents]))

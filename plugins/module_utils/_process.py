@@ -16,11 +16,19 @@ the timeout.
 Readiness and health probes: a TCP connect, an HTTP GET with an expected
 status, and optionally a condition on a JSON field of the body (the proxy:
 ``/health`` answers 200 and ``counts.available > 0``).
+
+Where it listens: the TCP sockets held by the process, its group, its
+descendants and every process with its token, read from their descriptors and
+``/proc/net/tcp{,6}``. With ``listen="loopback"`` a listener on any other
+address (``0.0.0.0``, ``::``, a machine's address) fails the start, which then
+stops what it started, and makes the process unhealthy (fail closed: a
+loopback-only setting that did not reach the program is noticed).
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import shlex
@@ -37,6 +45,7 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
 TOKEN_VARIABLE = "MOANA_ORCHESTRATION_PROCESS"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 JSON_OPERATORS = ("gt", "ge", "eq", "ne", "lt", "le", "truthy")
+LISTEN_CHOICES = ("any", "loopback")
 
 
 class ProcessError(RuntimeError):
@@ -162,6 +171,79 @@ def held_by_other(port: int, pidfile: str | None) -> str | None:
     return "port %d is already in use on %s by %s" % (port, holder["host"], who)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether an address is reachable from this machine only: 127.0.0.0/8, ::1, ::ffff:127.x.x.x."""
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (mapped or address).is_loopback
+
+
+def address_text(host: str, port: int) -> str:
+    """``host:port``, an IPv6 host in brackets."""
+    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+
+
+def owned_listeners(table, inodes) -> list[tuple[str, int]]:
+    """(host, port) of the listeners in ``table`` ((host, port, inode) as ``listeners`` gives) whose socket
+    inode is one of ``inodes``; sorted, each once."""
+    inodes = set(inodes)
+    return sorted({(host, port) for host, port, inode in table if inode in inodes})
+
+
+def exposed(addresses) -> list[str]:
+    """The (host, port) pairs that other machines may reach (not loopback), as ``host:port``."""
+    return [address_text(host, port) for host, port in addresses if not is_loopback(host)]
+
+
+def exposure_problem(name: str, addresses: list[str]) -> str:
+    """What is wrong when a loopback-only process listens on ``addresses`` (``host:port``), and the fix."""
+    return ("%s listens on %s, which other machines can reach, but it must listen on loopback only. Make it "
+            "listen on 127.0.0.1 (for a Node.js program such as the proxy: the NODE_OPTIONS=--require "
+            "loopback-only.js preload must reach node itself, and MOANA_LISTEN_HOST must not be set), or allow it "
+            "on purpose (background_process: listen: any; the orchestration role: orchestration_proxy_loopback_only: "
+            "false)" % (name, ", ".join(addresses)))
+
+
+def socket_inodes(pids, proc: str = "/proc") -> set[int]:
+    """Inodes of the sockets the processes ``pids`` hold open (those whose descriptors this user may read)."""
+    found = set()
+    for pid in pids:
+        try:
+            descriptors = os.listdir("%s/%d/fd" % (proc, pid))
+        except OSError:
+            continue
+        for fd in descriptors:
+            try:
+                target = os.readlink("%s/%d/fd/%s" % (proc, pid, fd))
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target.endswith("]"):
+                found.add(int(target[8:-1]))
+    return found
+
+
+def process_pids(record: dict | None) -> set[int]:
+    """The recorded process (when it is ours), its descendants, its group and every process with its token."""
+    pids: set[int] = set()
+    if record_is_ours(record):
+        pids.add(record["pid"])
+        pids |= {pid for pid, dummy in descendants(record["pid"])}
+        if record.get("pgid"):
+            pids |= {pid for pid in _all_pids() if (read_stat(pid) or (0, 0, None))[2] == record["pgid"]}
+    if record and record.get("token"):
+        pids |= {pid for pid, dummy in marked(record["token"])}
+    return pids
+
+
+def listening(record: dict | None) -> list[tuple[str, int]]:
+    """(host, port) of every TCP socket the recorded process and its family listen on."""
+    pids = process_pids(record)
+    return owned_listeners(listeners(), socket_inodes(pids)) if pids else []
+
+
 def _has_token(pid: int, token: bytes) -> bool:
     try:
         with open("/proc/%d/environ" % pid, "rb") as stream:
@@ -241,7 +323,7 @@ class Spec:
 
     def __init__(self, name: str, command, chdir: str | None = None, environment: dict | None = None,
                  pidfile: str | None = None, log_file: str | None = None, readiness: dict | None = None,
-                 stop_timeout: float = 10.0, path_prepend=()):
+                 stop_timeout: float = 10.0, path_prepend=(), listen: str = "any"):
         if not name or not _NAME_CHARS.issuperset(name):
             raise ProcessError("name %r must be letters, digits, '.', '_' or '-'" % name)
         self.name = name
@@ -267,6 +349,10 @@ class Spec:
         if stop_timeout < 0:
             raise ProcessError("stop_timeout must be 0 or more seconds")
         self.stop_timeout = stop_timeout
+        # "loopback": any listener beyond 127.0.0.0/8 and ::1 fails the start and the health check.
+        if listen not in LISTEN_CHOICES:
+            raise ProcessError("listen %r is not one of %s" % (listen, ", ".join(LISTEN_CHOICES)))
+        self.listen = listen
 
     def fingerprint(self) -> str:
         """Digest of what is run; a different one means the running process is out of date.
@@ -456,7 +542,17 @@ def health(spec: Spec) -> dict:
         facts["healthy"] = True
     else:
         facts["healthy"] = False
+    facts.update(listen_facts(spec, read_record(spec.pidfile) if facts["running"] else None))
+    if facts["exposed"] and spec.listen == "loopback":
+        facts["healthy"] = False
     return facts
+
+
+def listen_facts(spec: Spec, record: dict | None) -> dict:
+    """Where the process listens (``listening``, ``host:port``), which of it is beyond loopback (``exposed``)."""
+    addresses = listening(record) if record else []
+    return {"listen": spec.listen, "listening": [address_text(host, port) for host, port in addresses],
+            "exposed": exposed(addresses)}
 
 
 def _open_log(path: str) -> int:
@@ -505,9 +601,12 @@ def start(spec: Spec) -> dict:
     # The command line is read back once it is stable: scripts exec their interpreter first.
     record["cmdline"] = read_cmdline(child.pid)
     write_record(spec.pidfile, record)
+    where = listen_facts(spec, record)
+    if where["exposed"] and spec.listen == "loopback":
+        stop(spec)
+        raise ProcessError("%s; it was stopped" % exposure_problem(spec.name, where["exposed"]))
     facts = status(spec)
-    facts["probe"] = seen
-    facts["healthy"] = True
+    facts.update(where, probe=seen, healthy=True)
     return facts
 
 
@@ -615,6 +714,8 @@ def ensure(spec: Spec, state: str, restart_unhealthy: bool = False, check_mode: 
     reason = None
     if state == "restarted":
         reason = "restart requested"
+    elif before["running"] and before["exposed"] and spec.listen == "loopback":
+        reason = "it listens on %s, beyond loopback" % ", ".join(before["exposed"])
     elif before["running"] and not before["up_to_date"]:
         reason = "its command, directory or environment changed"
     elif before["running"] and not before["healthy"]:

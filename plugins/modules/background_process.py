@@ -26,6 +26,10 @@ description:
   - Stopping sends SIGTERM to the process group, to every descendant (including
     children that left the group with setsid) and to every process that still
     carries the random token put in its environment; SIGKILL after O(stop_timeout).
+  - With O(listen=loopback), the process may listen on loopback addresses only (127.0.0.0/8, C(::1)): the
+    TCP sockets held by it, its group and its descendants are read from C(/proc) once it is ready, and a
+    listener on any other address (such as C(0.0.0.0)) stops it and fails the task, naming the address and
+    the fix. A running process found listening beyond loopback is restarted (and so stopped if it still does).
   - Logs and pidfiles are created private to the user (0600, directories 0700).
   - Linux only (reads C(/proc)).
 extends_documentation_fragment:
@@ -49,7 +53,15 @@ options:
     description:
       - Variables added to the process's environment. Values are never logged nor
         returned; the pidfile keeps only a digest of them.
+      - Ansible hides these values wherever they appear in the task's output, so put what is
+        not secret (such as a port, which error messages name) in O(variables).
     type: dict
+  variables:
+    description:
+      - Variables added to the process's environment that are not secret; a name also in
+        O(environment) takes its value from there. Counted in the fingerprint like O(environment).
+    type: dict
+    default: {}
   path_prepend:
     description:
       - Directories put first on the process's C(PATH), where its program is looked for first
@@ -85,6 +97,14 @@ options:
       - Seconds between SIGTERM and SIGKILL.
     type: float
     default: 10
+  listen:
+    description:
+      - Where the process may listen. V(loopback) allows 127.0.0.0/8, C(::1) and C(::ffff:127.x.x.x) only,
+        checked after readiness and each time the process is looked at; V(any) allows every address
+        (the listeners are still returned).
+    type: str
+    choices: [any, loopback]
+    default: any
   readiness:
     description:
       - How to tell the process is ready (after a start) and healthy (when running).
@@ -156,10 +176,11 @@ EXAMPLES = r"""
     name: antigravity-proxy
     command: antigravity-claude-proxy start
     chdir: /home/julien/.local/state/moana-orchestration/proxy
-    environment:
+    variables:
       PORT: "8080"
       NODE_OPTIONS: --require /home/julien/.local/share/moana-orchestration/loopback-only.js
     log_file: /home/julien/project/logs/proxy.log
+    listen: loopback
     readiness:
       url: http://127.0.0.1:8080/health
       json_path: counts.available
@@ -195,7 +216,7 @@ uptime:
   returned: always
   type: float
 healthy:
-  description: Whether the probe passed (true when running without a probe).
+  description: Whether the probe passed (true when running without a probe) and, with O(listen=loopback), it listens on loopback only.
   returned: when O(state) is not V(stopped)
   type: bool
 probe:
@@ -203,6 +224,17 @@ probe:
   returned: when O(state) is not V(stopped)
   type: str
   sample: GET http://127.0.0.1:8080/health answered 200 and counts.available > 0 (2)
+listening:
+  description: Addresses (C(host:port), IPv6 in brackets) its process, group and descendants listen on.
+  returned: when O(state) is not V(stopped)
+  type: list
+  elements: str
+  sample: ["127.0.0.1:8080"]
+exposed:
+  description: Those of RV(listening) that other machines can reach (not loopback).
+  returned: when O(state) is not V(stopped)
+  type: list
+  elements: str
 up_to_date:
   description: Whether the running process has the requested command, directory and environment.
   returned: always
@@ -250,6 +282,7 @@ def main():
             "command": {"type": "raw"},
             "chdir": {"type": "path"},
             "environment": {"type": "dict", "no_log": True},
+            "variables": {"type": "dict", "default": {}},
             "pidfile": {"type": "path"},
             "log_file": {"type": "path"},
             "state": {"type": "str", "choices": ["started", "stopped", "restarted"], "default": "started"},
@@ -257,14 +290,17 @@ def main():
             "stop_timeout": {"type": "float", "default": 10},
             "readiness": {"type": "dict", "options": READINESS_OPTIONS},
             "path_prepend": {"type": "list", "elements": "path", "default": []},
+            "listen": {"type": "str", "choices": list(_process.LISTEN_CHOICES), "default": "any"},
         },
         required_if=[("state", "started", ("command",)), ("state", "restarted", ("command",))],
         supports_check_mode=True,
     )
     params = module.params
     try:
-        spec = _process.Spec(params["name"], params["command"] or ["true"], params["chdir"], params["environment"],
-                             params["pidfile"], params["log_file"], params["readiness"], params["stop_timeout"], params["path_prepend"])
+        spec = _process.Spec(params["name"], params["command"] or ["true"], params["chdir"],
+                             dict(params["variables"], **(params["environment"] or {})),
+                             params["pidfile"], params["log_file"], params["readiness"], params["stop_timeout"], params["path_prepend"],
+                             params["listen"])
         result = _process.ensure(spec, params["state"], params["restart_unhealthy"], module.check_mode)
     except _process.ProcessError as exc:
         module.fail_json(msg=str(exc))

@@ -14,7 +14,7 @@ author:
 description:
   - Reads the pidfile written by M(moana.orchestration.background_process), checks
     the process is alive and is the one recorded (start time and command line), and
-    runs the O(readiness) probe once. Never starts, stops or signals anything.
+    runs the O(readiness) probe once, and reads where it listens. Never starts, stops or signals anything.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 options:
@@ -40,6 +40,13 @@ options:
     description:
       - The health probe, as in M(moana.orchestration.background_process).
     type: dict
+  listen:
+    description:
+      - With V(loopback), a process listening on an address other machines can reach (not 127.0.0.0/8 nor
+        C(::1)) is unhealthy, as in M(moana.orchestration.background_process).
+    type: str
+    choices: [any, loopback]
+    default: any
 attributes:
   platform:
     platforms: posix
@@ -62,6 +69,7 @@ EXAMPLES = r"""
       json_path: counts.available
       json_op: gt
       json_value: 0
+    listen: loopback
   register: proxy
 """
 
@@ -71,13 +79,26 @@ running:
   returned: always
   type: bool
 healthy:
-  description: The probe passed (true when running without a probe, false when not running).
+  description:
+    - The probe passed (true when running without a probe, false when not running), and, with
+      O(listen=loopback), the process listens on loopback only.
   returned: always
   type: bool
 probe:
   description: What the probe saw.
   returned: always
   type: str
+listening:
+  description: Addresses (C(host:port), IPv6 in brackets) its process, group and descendants listen on.
+  returned: always
+  type: list
+  elements: str
+  sample: ["127.0.0.1:8080"]
+exposed:
+  description: Those of RV(listening) that other machines can reach (not loopback).
+  returned: always
+  type: list
+  elements: str
 pid:
   description: Its pid, when running.
   returned: always
@@ -120,13 +141,14 @@ def main():
             "log_file": {"type": "path"},
             "log_lines": {"type": "int", "default": 0},
             "readiness": {"type": "dict"},
+            "listen": {"type": "str", "choices": list(_process.LISTEN_CHOICES), "default": "any"},
         },
         supports_check_mode=True,
     )
     params = module.params
     try:
         spec = _process.Spec(params["name"], ["true"], pidfile=params["pidfile"], log_file=params["log_file"],
-                             readiness=params["readiness"])
+                             readiness=params["readiness"], listen=params["listen"])
         facts = _process.health(spec)
     except _process.ProcessError as exc:
         module.fail_json(msg=str(exc))

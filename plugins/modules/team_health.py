@@ -47,9 +47,10 @@ options:
   proxy:
     description:
       - The proxy, when the team uses it (see M(moana.orchestration.background_process)). Not
-        running or unhealthy is a problem.
+        running, unhealthy or, with O(proxy.listen=loopback), listening on an address other machines
+        can reach is a problem.
     type: dict
-    suboptions: &process
+    suboptions:
       name:
         description: Name of the process.
         type: str
@@ -60,6 +61,11 @@ options:
       readiness:
         description: Its health probe, as in M(moana.orchestration.background_process).
         type: dict
+      listen:
+        description: Where it may listen, as in M(moana.orchestration.background_process).
+        type: str
+        choices: [any, loopback]
+        default: any
   dispatcher:
     description:
       - The dispatcher, when the team runs one. Not running is a problem.
@@ -133,6 +139,7 @@ EXAMPLES = r"""
     proxy:
       name: antigravity-proxy
       readiness: {url: "http://127.0.0.1:8080/health", json_path: counts.available, json_op: gt, json_value: 0}
+      listen: loopback
     dispatcher:
       name: orchestra-dispatcher
       pidfile: /home/julien/.local/share/moana-orchestration/team/dispatcher.pid
@@ -167,6 +174,7 @@ report:
     - C(stuck) lists what keeps the team from moving, each item with its C(fix) - C(tasks) (task, agent,
       seconds), C(messages) (message, agents, seconds), C(prompts) (agent, queued, seconds, state), C(dialogs)
       (agent, seconds) and C(dispatcher) (reason, and the boards or agents concerned).
+    - C(proxy) has C(listening) (the addresses it listens on) and C(exposed) (those other machines can reach).
     - Each agent's C(state_seconds) says how long its screen has shown its state, when the dispatcher's status
       file tells.
   returned: always
@@ -183,6 +191,8 @@ PROCESS_OPTIONS = {"name": {"type": "str", "required": True}, "pidfile": {"type"
                    "readiness": {"type": "dict"}}
 # The dispatcher's also name its memory and its queue.
 DISPATCHER_OPTIONS = dict(PROCESS_OPTIONS, state_file={"type": "path"}, queue_dir={"type": "path"})
+# The proxy's say where it may listen.
+PROXY_OPTIONS = dict(PROCESS_OPTIONS, listen={"type": "str", "choices": list(_process.LISTEN_CHOICES), "default": "any"})
 
 
 def main():
@@ -192,7 +202,7 @@ def main():
             "session": {"type": "str", "required": True},
             "board": {"type": "path", "required": True},
             "stale_minutes": {"type": "float"},
-            "proxy": {"type": "dict", "options": PROCESS_OPTIONS},
+            "proxy": {"type": "dict", "options": PROXY_OPTIONS},
             "dispatcher": {"type": "dict", "options": DISPATCHER_OPTIONS},
             "stuck_minutes": {"type": "float", "default": 10},
             "dialog_minutes": {"type": "float", "default": 5},

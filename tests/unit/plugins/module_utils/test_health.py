@@ -27,6 +27,19 @@ def test_a_healthy_team():
     assert text.startswith("team: healthy") and "codex   worker        alive  idle   node     IN_PROGRESS  TASK-002  10s" in text
 
 
+def test_a_proxy_listening_beyond_loopback_is_a_problem_with_its_fix_unless_allowed():
+    proxy = {"running": True, "healthy": False, "pid": 42, "probe": "GET http://127.0.0.1:8080/health answered 200",
+             "listen": "loopback", "listening": ["0.0.0.0:8080"], "exposed": ["0.0.0.0:8080"]}
+    session = {"exists": True, "panes": [pane("claude"), pane("codex")]}
+    data = H.report(AGENTS, session, BOARD, proxy, now=1000)
+    assert len(data["problems"]) == 1 and data["problems"][0].startswith(
+        "proxy: listens on 0.0.0.0:8080, which other machines can reach, though orchestration_proxy_loopback_only is true")
+    assert "run the start playbook" in data["problems"][0] and "orchestration_proxy_loopback_only: false" in data["problems"][0]
+    assert data["proxy"]["exposed"] == ["0.0.0.0:8080"] and "listening on 0.0.0.0:8080" in H.render(data)
+    allowed = H.report(AGENTS, session, BOARD, dict(proxy, listen="any", healthy=True), now=1000)
+    assert allowed["healthy"] and allowed["proxy"]["listening"] == ["0.0.0.0:8080"]
+
+
 def test_every_problem_is_named():
     board = dict(BOARD, sections=["task-queue", "llm-status"], stale_tasks=["TASK-002"])
     proxy = {"running": True, "healthy": False, "pid": 42, "probe": "counts.available is 0 (wanted > 0)"}

@@ -29,3 +29,38 @@ def test_ipv6_addresses_are_read_word_by_word():
 
 def test_a_header_alone_lists_nothing():
     assert P.parse_listeners(TCP.splitlines()[0]) == []
+
+
+def test_loopback_is_127_0_0_0_8_and_the_ipv6_loopback_and_its_mapped_form():
+    for host in ("127.0.0.1", "127.1.2.3", "127.255.255.254", "::1", "::ffff:127.0.0.1", "::ffff:127.9.9.9"):
+        assert P.is_loopback(host), host
+    for host in ("0.0.0.0", "::", "10.0.0.5", "192.168.1.2", "::ffff:0.0.0.0", "::ffff:10.0.0.1", "fe80::1",
+                 "128.0.0.1", "not an address", ""):
+        assert not P.is_loopback(host), host
+
+
+def test_a_process_listens_where_its_own_sockets_do():
+    table = P.parse_listeners(TCP) + P.parse_listeners(TCP6)
+    assert P.owned_listeners(table, {12345, 444}) == [("127.0.0.1", 8080), ("::1", 8081)]
+    assert P.owned_listeners(table, {222, 555, 999}) == [("0.0.0.0", 22), ("::", 80)]
+    assert P.owned_listeners(table, set()) == []
+
+
+def test_only_the_addresses_beyond_loopback_are_exposed_ipv6_in_brackets():
+    addresses = [("127.0.0.1", 8080), ("0.0.0.0", 8080), ("::1", 8081), ("::", 8081), ("::ffff:127.0.0.1", 9)]
+    assert P.exposed(addresses) == ["0.0.0.0:8080", "[::]:8081"]
+    assert P.address_text("::1", 80) == "[::1]:80" and P.address_text("127.0.0.1", 80) == "127.0.0.1:80"
+
+
+def test_an_exposed_process_is_named_with_its_address_and_the_fix():
+    text = P.exposure_problem("antigravity-proxy", ["0.0.0.0:8080"])
+    assert text.startswith("antigravity-proxy listens on 0.0.0.0:8080, which other machines can reach")
+    assert "NODE_OPTIONS=--require loopback-only.js" in text and "orchestration_proxy_loopback_only: false" in text
+
+
+def test_listen_must_be_any_or_loopback():
+    import pytest
+
+    assert P.Spec("p", ["true"]).listen == "any"
+    with pytest.raises(P.ProcessError, match="listen 'everywhere' is not one of any, loopback"):
+        P.Spec("p", ["true"], listen="everywhere")
