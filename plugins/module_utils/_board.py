@@ -43,6 +43,7 @@ backup_copy = store_lib.backup_copy
 load, load_archive, locked, atomic_write = store_lib.load, store_lib.load_archive, store_lib.locked, store_lib.atomic_write
 archive_path, lock_path, exists, getenv, Outcome = (store_lib.archive_path, store_lib.lock_path, store_lib.exists,
                                                     store_lib.getenv, store_lib.Outcome)
+parse_mode, NEW_FILE_MODE = store_lib.parse_mode, store_lib.NEW_FILE_MODE
 
 # Module options shared by every module that reads or writes the board
 # (documented in doc_fragments/board.py).
@@ -705,10 +706,10 @@ def info(path: str, stale_minutes: float | None = None) -> dict:
 
 
 def transact(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePolicy | None = None,
-             write: bool = True, create: bool = False, backup=None) -> Outcome:
+             write: bool = True, create: bool = False, backup=None, mode: int = NEW_FILE_MODE) -> Outcome:
     """Locked read-modify-write (``_board_store.transact``) that archives what the policy moves off."""
     return store_lib.transact(path, operation, lock_timeout, write, create, backup,
-                              lambda board: archive(board, policy or ArchivePolicy()))
+                              lambda board: archive(board, policy or ArchivePolicy()), mode)
 
 
 def update(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePolicy | None = None):
@@ -718,11 +719,12 @@ def update(path: str, operation, lock_timeout: float = 10.0, policy: ArchivePoli
 
 def ensure_board(path: str, kinds=SECTIONS, present: bool = True, reset: bool = False, insert_after: str | None = None,
                  create: bool = False, check_mode: bool = False, lock_timeout: float = 10.0, backup=None,
-                 backup_always: bool = False, agents=None) -> Outcome:
+                 backup_always: bool = False, agents=None, mode: int = NEW_FILE_MODE) -> Outcome:
     """The ``board`` module's work: managed sections present (adopted, added, or emptied with ``reset``)
     or absent; see ``ensure_sections``. ``agents``: the team's names, to check the tasks of adopted
     sections against. ``backup(path)`` runs just before an existing board is replaced when sections
-    were adopted, or on any change with ``backup_always``.
+    were adopted, or on any change with ``backup_always``. ``mode``: a board created here gets it (and so
+    its lock file and archive); an existing one keeps its mode and owner.
 
     Nothing is archived, except that removing the completion log or the messages moves their entries
     to the archive. The outcome's result: ``sections`` (names adopted, added, reset or removed),
@@ -764,7 +766,7 @@ def ensure_board(path: str, kinds=SECTIONS, present: bool = True, reset: bool = 
     # Only the sections change: the history is archived by the operations' writes, not here (an
     # adopted board keeps every entry it had).
     return store_lib.transact(path, operation, lock_timeout, not check_mode, create,
-                              keep_copy if backup is not None else None, lambda board: removed)
+                              keep_copy if backup is not None else None, lambda board: removed, mode)
 
 
 def ensure_task(path: str, task_id: str | None = None, check_mode: bool = False, lock_timeout: float = 10.0,

@@ -9,6 +9,13 @@ a temp file in the same directory created exclusively with the final mode,
 written, fsynced, renamed over the target, then the directory fsynced; a
 replaced file keeps its mode and owner unless a mode is given.
 
+Permissions: what the team writes is private unless said otherwise. A new
+file is 0600 (``NEW_FILE_MODE``); a new board takes the mode its caller gives
+(``parse_mode`` checks one); the board's lock file and archive, when created,
+take the board's mode and owner; a replaced file keeps its mode, owner and
+group where the writer may set them, so a write by root leaves a user's board
+the user's.
+
 The ``orchestra`` command loads this module on every call, so it imports
 ``posix`` (the functions ``os`` re-exports) rather than ``os``, whose import
 costs a sixth of a command's start-up (see bench/board_cli.py).
@@ -27,6 +34,31 @@ except ImportError:  # deployed on a target: the files sit side by side
     import _board_format as format_lib  # type: ignore[no-redef]
 
 _O_CLOEXEC = getattr(posix, "O_CLOEXEC", 0)
+
+# The mode of a file the collection creates without being told one (a new board, its lock and
+# archive when there is no board to take the mode of, the dispatcher's state).
+NEW_FILE_MODE = 0o600
+
+
+def parse_mode(value) -> int:
+    """A board's mode from the text a user wrote (``"0600"``, ``"644"``, ``"0o660"``); ValueError naming
+    the problem. Octal digits only, read and write for the owner (the owner's agents write the board), no
+    execute or special bits."""
+    text = str(value).strip()
+    digits = text[2:] if text[:2] in ("0o", "0O") else text
+    # YAML reads an unquoted 0644 as the number 420: say so when a decimal number is what came.
+    unquoted = (" (0%o unquoted in YAML is the number %s: quote the mode)" % (int(text), text)
+                if text.isdigit() and not text.startswith("0") and 0 < int(text) <= 0o7777 else "")
+    if not 3 <= len(digits) <= 4 or digits.strip("01234567"):
+        raise ValueError("mode %r is not an octal mode such as '0600' or '0644'%s" % (text, unquoted))
+    mode = int(digits, 8)
+    if mode & 0o7111:
+        raise ValueError("mode %r gives execute or special bits: the board is a text file, use '0600' or '0644'%s"
+                         % (text, unquoted))
+    if mode & 0o600 != 0o600:
+        raise ValueError("mode %r does not let its owner read and write the board, which the agents write: "
+                         "use '0600' (private) or '0644'/'0660' (shared)%s" % (text, unquoted))
+    return mode
 
 
 # --------------------------------------------------------------------------- paths and files
@@ -56,6 +88,25 @@ def _split(path: str) -> tuple[str, str]:
     return (directory or ("/" if sep else ".")), name
 
 
+def make_dirs(path: str, mode: int = 0o700) -> None:
+    """``os.makedirs(path, mode, exist_ok=True)``, but every directory it creates, parents included, gets
+    ``mode`` (os.makedirs gives parents 0777 less the umask); an existing one keeps its mode."""
+    path = path.rstrip("/") or "/"
+    try:
+        posix.mkdir(path, mode)
+    except FileExistsError:
+        return
+    except FileNotFoundError:
+        parent = _split(path)[0]
+        if parent == path:
+            raise
+        make_dirs(parent, mode)
+        try:
+            posix.mkdir(path, mode)
+        except FileExistsError:
+            pass
+
+
 def lock_path(path: str) -> str:
     return path + ".lock"
 
@@ -76,9 +127,10 @@ def new_board_id() -> str:
 
 def backup_copy(path: str) -> str:
     """Copy ``path`` beside itself as ``<path>.<pid>.<YYYY-MM-DD@HH:MM:SS>~`` (the name Ansible's
-    ``backup_local`` gives) with its mode; returns the copy's path."""
+    ``backup_local`` gives) with its mode, owner and group; returns the copy's path."""
     target = "%s.%d.%s~" % (path, posix.getpid(), time.strftime("%Y-%m-%d@%H:%M:%S"))
-    atomic_write(target, read_bytes(path), posix.stat(path).st_mode & 0o7777)
+    original = posix.stat(path)
+    atomic_write(target, read_bytes(path), original.st_mode & 0o7777, owner=(original.st_uid, original.st_gid))
     return target
 
 
@@ -120,16 +172,58 @@ def _write_pieces(fd: int, pieces: list) -> None:
             _write_all(fd, memoryview(b"".join(batch))[written:])
 
 
-def atomic_write(path: str, data, mode: int | None = None) -> None:
+def _own(fd: int, uid: int, gid: int) -> None:
+    """Give the open file ``uid`` and ``gid`` where the writer may (root may; a user may give the group
+    when a member of it), as Ansible's atomic_move does; otherwise it stays the writer's."""
+    made = posix.fstat(fd)
+    if made.st_uid == uid and made.st_gid == gid:
+        return
+    try:
+        posix.fchown(fd, uid, gid)
+    except PermissionError:
+        if made.st_gid != gid:
+            try:
+                posix.fchown(fd, -1, gid)  # the group at least: a board shared 0660 stays its group's
+            except PermissionError:
+                pass
+
+
+def _board_like(path: str, mode: int) -> tuple[int, int | None, int | None]:
+    """(mode, uid, gid) for a file made beside the board: the board's own, else ``mode`` and the writer's."""
+    try:
+        board = posix.stat(path)
+    except FileNotFoundError:
+        return mode, None, None
+    return board.st_mode & 0o666, board.st_uid, board.st_gid
+
+
+def create_like(path: str, flags: int, like: str, mode: int = NEW_FILE_MODE) -> int:
+    """Create ``path`` exclusively (FileExistsError when it exists) with the mode, owner and group of the
+    file ``like`` (the board), or ``mode`` when that does not exist; returns the open descriptor."""
+    mode, uid, gid = _board_like(like, mode)
+    fd = posix.open(path, flags | posix.O_CREAT | posix.O_EXCL | _O_CLOEXEC, mode)
+    try:
+        if uid is not None:
+            _own(fd, uid, gid)
+        posix.fchmod(fd, mode)  # exactly the mode: creation applied the umask
+    except BaseException:
+        posix.close(fd)
+        posix.unlink(path)
+        raise
+    return fd
+
+
+def atomic_write(path: str, data, mode: int | None = None, new_mode: int = NEW_FILE_MODE, owner=None) -> None:
     """Replace ``path`` with ``data`` (bytes, text written as UTF-8, or a list of such pieces) so that a
     reader sees the old file or the new one, whole, and the new one survives a crash once this returns.
 
     A temp file beside the target is created exclusively (``O_EXCL``) with
     the final mode, written, fsynced and renamed over the target, then the
     directory is fsynced. Without ``mode`` a replaced file keeps its mode
-    (a new one gets 0644); a replaced file keeps its owner and group where
-    the caller may set them (as Ansible's atomic_move). A failure removes the
-    temp file and leaves the target as it was.
+    (a new one gets ``new_mode``, 0600 unless told); a replaced file keeps its
+    owner and group (``owner``, a (uid, gid) pair, for a new one) where the
+    caller may set them (as Ansible's atomic_move). A failure removes the temp
+    file and leaves the target as it was.
     """
     directory, name = _split(path)
     try:
@@ -137,19 +231,16 @@ def atomic_write(path: str, data, mode: int | None = None) -> None:
     except FileNotFoundError:
         old = None
     if mode is None:
-        mode = old.st_mode & 0o7777 if old is not None else 0o644
+        mode = old.st_mode & 0o7777 if old is not None else new_mode
+    if old is not None:
+        owner = (old.st_uid, old.st_gid)
     # tempfile would do, but importing it costs a tenth of an `orchestra` command.
     temp = "%s/.%s.%d.%s.tmp" % (directory, name, posix.getpid(), posix.urandom(4).hex())
     fd = posix.open(temp, posix.O_WRONLY | posix.O_CREAT | posix.O_EXCL | _O_CLOEXEC, mode & 0o777)
     try:
         try:
-            if old is not None:
-                made = posix.fstat(fd)
-                if (made.st_uid, made.st_gid) != (old.st_uid, old.st_gid):
-                    try:
-                        posix.fchown(fd, old.st_uid, old.st_gid)
-                    except PermissionError:
-                        pass  # not ours to give away: the file stays the writer's
+            if owner is not None:
+                _own(fd, *owner)
             posix.fchmod(fd, mode)  # exactly the mode: creation applied the umask
             _write_pieces(fd, data if isinstance(data, list) else [data])
             posix.fsync(fd)
@@ -175,16 +266,31 @@ class locked:  # noqa: N801 - used like a function: ``with locked(path):``
     writer never leaves the board locked.
     """
 
-    def __init__(self, path: str, timeout: float = 10.0):
-        self.path, self.timeout, self.fd = path, timeout, None
+    def __init__(self, path: str, timeout: float = 10.0, mode: int = NEW_FILE_MODE):
+        self.path, self.timeout, self.fd, self.mode = path, timeout, None, mode
+
+    def _open(self) -> int:
+        """The lock file, opened; created with the board's mode and owner (``mode`` before there is a
+        board) when missing; read-only when the writer may read but not write it (flock needs no more)."""
+        holder = lock_path(self.path)
+        while True:
+            try:
+                return posix.open(holder, posix.O_RDWR | _O_CLOEXEC)
+            except FileNotFoundError:
+                pass
+            except PermissionError:
+                return posix.open(holder, posix.O_RDONLY | _O_CLOEXEC)
+            try:
+                return create_like(holder, posix.O_RDWR, self.path, self.mode)
+            except FileExistsError:  # another writer made it in between: open theirs
+                continue
+            except FileNotFoundError:
+                raise format_lib.NotFound("directory %s does not exist; create it first or fix the board's path"
+                                          % _split(self.path)[0]) from None
 
     def __enter__(self):
         path = self.path
-        try:
-            self.fd = posix.open(lock_path(path), posix.O_RDWR | posix.O_CREAT | _O_CLOEXEC, 0o600)
-        except FileNotFoundError:
-            raise format_lib.NotFound("directory %s does not exist; create it first or fix the board's path"
-                                      % _split(path)[0]) from None
+        self.fd = self._open()
         deadline = time.monotonic() + self.timeout
         delay = 0.0005
         while True:
@@ -227,15 +333,18 @@ def load(path: str) -> format_lib.Board:
     return format_lib.parse(text, path)
 
 
-def append_archive(path: str, lines: list[str], newline: str) -> None:
-    """Append entries (their lines) to the archive beside the board (created with a heading), then fsync.
+def append_archive(path: str, lines: list[str], newline: str, mode: int = NEW_FILE_MODE) -> None:
+    """Append entries (their lines) to the archive beside the board, then fsync; a new archive starts
+    with a heading and takes the board's mode and owner (``mode`` when there is no board yet).
 
     Runs before the board is replaced: a writer killed in between leaves
     the entries in both files, never in neither.
     """
     target = archive_path(path)
-    fresh = not exists(target)
-    fd = posix.open(target, posix.O_WRONLY | posix.O_APPEND | posix.O_CREAT | _O_CLOEXEC, 0o644)
+    try:
+        fd, fresh = posix.open(target, posix.O_WRONLY | posix.O_APPEND | _O_CLOEXEC), False
+    except FileNotFoundError:
+        fd, fresh = create_like(target, posix.O_WRONLY | posix.O_APPEND, path, mode), True
     try:
         text = ("# Board archive" + newline + newline if fresh else "") + "".join(line + newline for line in lines)
         _write_all(fd, text.encode("utf-8"))
@@ -288,17 +397,18 @@ class Outcome:
 
 
 def transact(path: str, operation, lock_timeout: float = 10.0, write: bool = True, create: bool = False,
-             backup=None, finish=None) -> Outcome:
+             backup=None, finish=None, mode: int = NEW_FILE_MODE) -> Outcome:
     """Locked read-modify-write: ``operation(board)`` edits the parsed board; if it changed anything
     and ``write`` is true, the board is replaced. ``finish(board)``, run after a change, returns the
     lines of entries to append to the archive first. ``create`` starts from an empty file when the
     board does not exist; ``backup(path)`` runs, under the lock, just before an existing board is
-    replaced.
+    replaced. ``mode``: a board created here (and its lock file and archive, until it exists) gets it;
+    an existing board keeps its mode and owner, which its lock file and archive take when created.
 
     Any BoardError raised by the parse or the operation leaves the file untouched. Without ``write``
     (check mode) the board is only read, so, as any reader, without the lock (whose file would be created).
     """
-    with locked(path, lock_timeout) if write else _Unlocked():
+    with locked(path, lock_timeout, mode) if write else _Unlocked():
         if create and not exists(path):
             board = format_lib.parse("", path)
         else:
@@ -311,8 +421,8 @@ def transact(path: str, operation, lock_timeout: float = 10.0, write: bool = Tru
         pieces = board.pieces()
         if write:
             if moved:
-                append_archive(path, moved, board.newline)
+                append_archive(path, moved, board.newline, mode)
             if backup is not None and before:
                 backup(path)
-            atomic_write(path, pieces)
+            atomic_write(path, pieces, new_mode=mode)
         return Outcome(result, before, pieces)

@@ -13,7 +13,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils import _board_
 def test_atomic_write_creates_replaces_and_keeps_the_mode(tmp_path):
     path = tmp_path / "f.txt"
     S.atomic_write(str(path), "one\n")
-    assert path.read_text() == "one\n" and stat.S_IMODE(os.stat(path).st_mode) == 0o644
+    assert path.read_text() == "one\n" and stat.S_IMODE(os.stat(path).st_mode) == 0o600  # private when new
     os.chmod(path, 0o640)
     S.atomic_write(str(path), ["tw", b"o\n", "é"])
     assert path.read_bytes() == "two\né".encode() and stat.S_IMODE(os.stat(path).st_mode) == 0o640
