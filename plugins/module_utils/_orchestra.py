@@ -261,11 +261,15 @@ def _board_summary(args, out) -> int:
 
 def _board_init(args, out) -> int:
     path = args.board
+    try:
+        mode = board_lib.parse_mode(args.mode)
+    except ValueError as exc:
+        raise UsageError("--mode: %s" % exc) from None
     existed = board_lib.exists(path)
     copies: list[str] = []
     # Created, or its sections adopted or added, under the lock (two agents cannot both create it); a
     # board whose sections were written without markers is copied first.
-    outcome = board_lib.ensure_board(path, create=True, lock_timeout=args.lock_timeout,
+    outcome = board_lib.ensure_board(path, create=True, lock_timeout=args.lock_timeout, mode=mode,
                                      backup=lambda board: copies.append(board_lib.backup_copy(board)))
     result = outcome.result
     for warning in result["warnings"]:
@@ -355,7 +359,9 @@ COMMANDS = (
         Option("--to", "only messages to this agent (broadcasts to all included)"),
         Option("--since", "a message id (MSG-007: later ones) or a date 'YYYY-MM-DD HH:MM'"), JSON)),
     Command(("board",), "a compact summary of the board", _board_summary, options=(JSON,)),
-    Command(("board", "init"), "create the board, or adopt or add its missing sections", _board_init),
+    Command(("board", "init"), "create the board, or adopt or add its missing sections", _board_init, options=(
+        Option("--mode", "mode of a board it creates, octal (0644 to share it; an existing board keeps its own)",
+               default="0600"),)),
     Command(("simulate",), "run a simulated agent here (no model: tests and demos); /exit ends it", _simulate, options=(
         _agent_option(),
         Option("--role", "worker or orchestrator", choices=("worker", "orchestrator"), default="worker",

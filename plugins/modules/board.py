@@ -83,6 +83,16 @@ options:
         V(amp); C(-) and C(any) are allowed).
     type: list
     elements: str
+  mode:
+    description:
+      - Mode of the board when this task creates it, in octal digits (quote it in YAML);
+        its lock file and archive take the board's mode when they are created.
+      - The default keeps the board to its owner. A team whose members share the board
+        (other users or a group) gives V(0644) or V(0660).
+      - The owner must be able to read and write it; execute and special bits are refused.
+      - An existing board keeps its mode, owner and group on every write (chmod it to change it).
+    type: str
+    default: "0600"
 attributes:
   platform:
     platforms: posix
@@ -100,6 +110,12 @@ EXAMPLES = r"""
   moana.orchestration.board:
     path: /home/julien/project/CLAUDE.md
     create: true
+
+- name: A board the project's group shares (created 0660)
+  moana.orchestration.board:
+    path: /srv/project/CLAUDE.md
+    create: true
+    mode: "0660"
 
 - name: Adopt the CLAUDE.md the original scripts wrote, its tasks checked against the team
   moana.orchestration.board:
@@ -139,7 +155,7 @@ board_id:
   type: str
   sample: 3f9a0c5e21d47b86
 backup_file:
-  description: Path of the copy made before the change (beside the board, C(CLAUDE.md.<pid>.<date>@<time>~)).
+  description: Path of the copy made before the change (beside the board, C(CLAUDE.md.<pid>.<date>@<time>~), with its mode and owner).
   returned: when the board changed and O(backup=true), or sections were adopted (not in check mode)
   type: str
 """
@@ -162,6 +178,7 @@ def main():
             "insert_after": {"type": "str"},
             "backup": {"type": "bool", "default": False},
             "agents": {"type": "list", "elements": "str"},
+            "mode": {"type": "str", "default": "0600"},
         },
         supports_check_mode=True,
     )
@@ -171,14 +188,18 @@ def main():
             re.compile(params["insert_after"])
         except re.error as exc:
             module.fail_json(msg="insert_after: %r is not a valid regular expression: %s" % (params["insert_after"], exc))
+    try:
+        mode = board_lib.parse_mode(params["mode"])
+    except ValueError as exc:
+        module.fail_json(msg="mode: %s" % exc)
     backups = []
     kinds = [board_lib.SECTION_BY_NAME[name] for name in board_lib.SECTION_BY_NAME if name in params["sections"]]
     try:
         outcome = board_lib.ensure_board(
             params["path"], kinds, present=params["state"] == "present", reset=params["reset"],
             insert_after=params["insert_after"], create=params["create"], check_mode=module.check_mode,
-            lock_timeout=params["lock_timeout"], agents=params["agents"],
-            backup=lambda path: backups.append(module.backup_local(path)), backup_always=params["backup"],
+            lock_timeout=params["lock_timeout"], agents=params["agents"], mode=mode,
+            backup=lambda path: backups.append(board_lib.backup_copy(path)), backup_always=params["backup"],
         )
     except board_lib.BoardError as exc:
         module.fail_json(msg=str(exc))

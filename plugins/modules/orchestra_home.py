@@ -47,7 +47,9 @@ options:
     default: python3
   directories:
     description:
-      - Other directories the team needs (project, logs), created 0755 when missing.
+      - Other directories the team needs (project, logs), created 0700 when missing.
+      - An existing directory keeps its mode (the project directory is the user's; a team
+        that shares its files makes the directory it wants beforehand).
     type: list
     elements: path
     default: []
@@ -80,6 +82,13 @@ options:
         regard to case).
     type: list
     elements: str
+  board_mode:
+    description:
+      - Mode of O(board) when this task creates it (its lock file and archive take the board's
+        mode), in octal digits; see O(moana.orchestration.board#module:mode). An existing board
+        keeps its mode, owner and group.
+    type: str
+    default: "0600"
 attributes:
   platform:
     platforms: posix
@@ -193,13 +202,13 @@ def link_command(link: str | None, target: str, check_mode: bool) -> tuple[bool,
     return True, True
 
 
-def ensure_board(module) -> tuple[bool, dict]:
+def ensure_board(module, mode: int) -> tuple[bool, dict]:
     """The board part: sections adopted (after a copy) or added, its identity; (changed, return values)."""
     copies: list[str] = []
     try:
         outcome = board_lib.ensure_board(module.params["board"], create=True, check_mode=module.check_mode,
-                                         agents=module.params["board_agents"],
-                                         backup=lambda path: copies.append(module.backup_local(path)))
+                                         agents=module.params["board_agents"], mode=mode,
+                                         backup=lambda path: copies.append(board_lib.backup_copy(path)))
     except board_lib.BoardError as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.result["warnings"]:
@@ -224,7 +233,7 @@ def differs(path: str, content: str, mode: int) -> bool:
 
 
 def write(path: str, content: str, mode: int) -> None:
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    _board_store.make_dirs(os.path.dirname(path))
     _board_store.atomic_write(path, content, mode)
 
 
@@ -240,6 +249,7 @@ def main():
             "link": {"type": "path"},
             "board": {"type": "path"},
             "board_agents": {"type": "list", "elements": "str"},
+            "board_mode": {"type": "str", "default": "0600"},
         },
         supports_check_mode=True,
     )
@@ -251,30 +261,35 @@ def main():
         for relative in module.params[option]:
             if relative.startswith("/") or ".." in relative.split("/"):
                 module.fail_json(msg="%s: %r must be a relative path without '..'" % (option, relative))
+    try:
+        board_mode = board_lib.parse_mode(module.params["board_mode"])
+    except ValueError as exc:
+        module.fail_json(msg="board_mode: %s" % exc)
     missing = [path for path in module.params["directories"] if not os.path.isdir(path)]
     if missing and not module.check_mode:
         for path in missing:
-            os.makedirs(path, mode=0o755, exist_ok=True)
+            _board_store.make_dirs(path)
     todo = {rel: spec for rel, spec in wanted_files(module.params["files"]).items()
             if differs(os.path.join(home, rel), *spec)}
     team_todo = {rel: (str(content), 0o600) for rel, content in module.params["team_files"].items()
                  if differs(os.path.join(team_dir, rel), str(content), 0o600)}
     new_team_dir = bool(team_dir) and not os.path.isdir(team_dir)
     if (todo or team_todo or new_team_dir) and not module.check_mode:
-        os.makedirs(home, mode=0o700, exist_ok=True)
+        _board_store.make_dirs(home)
         if team_dir:
-            os.makedirs(team_dir, mode=0o700, exist_ok=True)
+            _board_store.make_dirs(team_dir)
         for relative, (content, mode) in todo.items():
             write(os.path.join(home, relative), content, mode)
         for relative, (content, mode) in team_todo.items():
             write(os.path.join(team_dir, relative), content, mode)
         if any(rel.startswith("lib/") for rel in todo):
-            rc, out, err = module.run_command([module.params["python"], "-m", "compileall", "-q", os.path.join(home, "lib")])
+            rc, out, err = module.run_command([module.params["python"], "-m", "compileall", "-q", os.path.join(home, "lib")],
+                                              umask=0o077)
             if rc != 0:
                 module.fail_json(msg="could not byte-compile %s/lib with %s: %s" % (home, module.params["python"], err or out))
     board_changed, board = False, {"board_sections": [], "board_adopted": [], "board_id": None}
     if module.params["board"]:
-        board_changed, board = ensure_board(module)
+        board_changed, board = ensure_board(module, board_mode)
     command = os.path.join(home, "bin", "orchestra")
     linked, link_changed = link_command(module.params["link"], command, module.check_mode)
     written = sorted(todo) + sorted("team/" + rel for rel in team_todo)
