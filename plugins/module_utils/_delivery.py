@@ -189,11 +189,11 @@ def _deliver_held(server, pane_id: str, clean: str, agent_type: str, submit_key:
 # Messages that could not be typed yet wait in <queue_dir>/<agent>/ as one file each,
 # oldest first by name; the dispatcher types them when the agent is idle.
 def enqueue(queue_dir: str, agent: str, text: str) -> str:
-    """Leave ``text`` for ``agent`` in the queue; returns the file written (0600, written whole)."""
+    """Leave ``text`` for ``agent`` in the queue; returns the file written (0600, written whole, in 0700 folders)."""
     if not agent or "/" in agent or agent.startswith("."):
         raise DeliveryError("agent name %r cannot name a queue folder" % agent)
     folder = os.path.join(queue_dir, agent)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    store_lib.make_dirs(folder)  # the queue and the agent's folder, 0700
     path = os.path.join(folder, "%020d-%d.txt" % (time.time_ns(), os.getpid()))
     store_lib.atomic_write(path, text, 0o600)
     return path

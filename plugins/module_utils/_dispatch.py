@@ -352,10 +352,10 @@ class SentState:
         return True
 
     def save(self) -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), mode=0o700, exist_ok=True)
         board_lib.atomic_write(self.path, json.dumps({
             "version": self.VERSION, "board_id": self.board_id, "history": sorted(self.history),
-            "sent": sorted(self.sent)}, indent=1) + "\n")
+            "sent": sorted(self.sent)}, indent=1) + "\n", 0o600)
 
     def record(self, keys: list[str], facts: dict) -> None:
         """Add delivered keys, forget those whose entry left the board, save."""
@@ -480,7 +480,7 @@ class StatusFile:
         self.agents, self.board_id = agents, board_id
         try:
             board_lib.atomic_write(self.path, json.dumps({"pid": os.getpid(), "board_id": board_id,
-                                                          "agents": agents}, indent=1, sort_keys=True) + "\n")
+                                                          "agents": agents}, indent=1, sort_keys=True) + "\n", 0o600)
         except OSError as exc:
             self.log("status file %s not written: %s" % (self.path, exc))
             return False

@@ -265,8 +265,15 @@ def _label_pane(pane: _layout.PaneSpec, target: list[str]) -> list[list[str]]:
         ["select-pane", *target, "-T", pane.name],
     ]
     if pane.log_file:
-        commands.append(["pipe-pane", "-o", *target, "cat >> %s" % shlex.quote(pane.log_file)])
+        commands.append(["pipe-pane", "-o", *target, pipe_command(pane.log_file)])
     return commands
+
+
+def pipe_command(log_file: str) -> str:
+    """The shell command ``pipe-pane`` appends a pane's transcript with: the file is private (0600)
+    whatever the tmux server's umask, one left by an earlier run included."""
+    quoted = shlex.quote(log_file)
+    return "umask 077; chmod 600 %s 2>/dev/null; exec cat >> %s" % (quoted, quoted)
 
 
 def _label_window(window: _layout.WindowSpec, remain_on_exit: bool, target: list[str]) -> list[list[str]]:
@@ -362,7 +369,7 @@ def _action_commands(action, ctx: _Context) -> list[list[str]]:
             ["set-option", "-p", *target, FINGERPRINT_OPTION, action.pane.fingerprint()],
         ]
     if isinstance(action, _layout.StartLog):
-        return [["pipe-pane", "-o", "-t", action.pane_id, "cat >> %s" % shlex.quote(action.log_file)]]
+        return [["pipe-pane", "-o", "-t", action.pane_id, pipe_command(action.log_file)]]
     if isinstance(action, _layout.KillPane):
         return [["kill-pane", "-t", action.pane_id]]
     if isinstance(action, _layout.KillWindow):

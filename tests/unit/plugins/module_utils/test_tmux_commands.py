@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+
 from ansible_collections.moana.orchestration.plugins.module_utils import _layout as L
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
 
@@ -59,7 +63,21 @@ def test_pane_labels_carry_name_fingerprint_and_log():
     pane = spec.windows[0].panes[0]
     assert ["set-option", "-p", "-t", "=s:", "@moana_pane", "a b"] in commands
     assert ["set-option", "-p", "-t", "=s:", "@moana_fingerprint", pane.fingerprint()] in commands
-    assert ["pipe-pane", "-o", "-t", "=s:", "cat >> '/l/it'\"'\"'s.log'"] in commands
+    quoted = "'/l/it'\"'\"'s.log'"
+    assert ["pipe-pane", "-o", "-t", "=s:", "umask 077; chmod 600 %s 2>/dev/null; exec cat >> %s" % (quoted, quoted)] in commands
+
+
+def test_the_transcript_command_makes_a_private_file_whatever_the_umask(tmp_path):
+    """tmux runs pipe-pane's command with sh -c under its own umask (usually 022)."""
+    folder = tmp_path / "a dir 'quoted'"
+    folder.mkdir()
+    new, old = folder / "new pane.log", folder / "old $pane.log"
+    old.write_text("before\n")
+    old.chmod(0o644)
+    for path in (new, old):
+        subprocess.run(["sh", "-c", "umask 022; " + T.pipe_command(str(path))], input=b"screen\n", check=True)
+    assert new.read_bytes() == b"screen\n" and old.read_bytes() == b"before\nscreen\n"
+    assert stat.S_IMODE(os.stat(new).st_mode) == stat.S_IMODE(os.stat(old).st_mode) == 0o600
 
 
 def row(**values):
