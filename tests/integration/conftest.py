@@ -143,3 +143,96 @@ def playbook(tmp_path):
         return PlaybookRun(proc, results)
 
     return run
+
+
+# The real Claude Code and Codex, pinned: the facts the scripted model server relies on were measured on them.
+REAL_CLIS = {"claude": ("@anthropic-ai/claude-code", "2.1.197"), "codex": ("@openai/codex", "0.169.0")}
+MODEL_SERVER = Path(__file__).resolve().parent / "programs" / "model_server.py"
+
+
+@pytest.fixture(scope="session")
+def real_clis() -> dict[str, Path]:
+    """{program: path} of the pinned real CLIs, installed once into the repo's npm cache (.cache/npm, where
+    scripts/setup.sh --test puts them; MOANA_CLI_PREFIX elsewhere). Skips only when npm or its registry is out
+    of reach; an install that fails otherwise fails the test."""
+    import fcntl
+
+    prefix = Path(os.environ.get("MOANA_CLI_PREFIX") or REPO / ".cache" / "npm")
+
+    def missing():
+        wanted = []
+        for package, version in REAL_CLIS.values():
+            manifest = prefix / "lib" / "node_modules" / package / "package.json"
+            if not manifest.exists() or json.loads(manifest.read_text()).get("version") != version:
+                wanted.append("%s@%s" % (package, version))
+        return wanted
+
+    if missing():
+        if shutil.which("npm") is None:
+            pytest.skip("npm is not installed: the real agent CLIs cannot be installed")
+        prefix.mkdir(parents=True, exist_ok=True)
+        with open(prefix / ".install.lock", "w", encoding="utf-8") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one install at a time, whoever else runs the tests here
+            wanted = missing()
+            if wanted:
+                proc = subprocess.run(["npm", "install", "-g", "--prefix", str(prefix), "--no-audit", "--no-fund", *wanted],
+                                      capture_output=True, text=True, timeout=900, check=False)
+                if proc.returncode != 0:
+                    reach = subprocess.run(["npm", "view", REAL_CLIS["codex"][0], "version"], capture_output=True, text=True,
+                                           timeout=120, check=False)
+                    if reach.returncode != 0:
+                        pytest.skip("the npm registry is out of reach: %s"
+                                    % (reach.stderr.strip().splitlines() or ["npm view failed"])[-1])
+                    raise AssertionError("npm install %s failed:\n%s" % (" ".join(wanted), proc.stderr[-3000:]))
+    return {program: prefix / "bin" / program for program in REAL_CLIS}
+
+
+class ModelServerProcess:
+    """A running model_server.py: its url, its request log, and the agent base URLs."""
+
+    def __init__(self, proc: subprocess.Popen, port: int, scenario: Path, log: Path):
+        self.proc, self.port, self.scenario, self.log = proc, port, scenario, log
+        self.url = "http://127.0.0.1:%d" % port
+
+    def base_url(self, agent: str) -> str:
+        """ANTHROPIC_BASE_URL for agent AGENT; Codex's provider base_url is this plus /v1."""
+        return "%s/agent/%s" % (self.url, agent)
+
+    def set_scenario(self, scenario: dict) -> None:
+        """Replace the scenario; the server reads it again at the next model request."""
+        self.scenario.write_text(json.dumps(scenario))
+
+    def requests(self, agent: str | None = None, every: bool = False) -> list[dict]:
+        """Logged requests, oldest first: AGENT's (or all agents'), model requests only unless EVERY."""
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        entries = [json.loads(line) for line in lines]
+        return [e for e in entries if (agent is None or e["agent"] == agent) and (every or e["api"])]
+
+
+@pytest.fixture
+def model_server(tmp_path):
+    """start(scenario) runs tests/integration/programs/model_server.py on a free loopback port; stopped after the test."""
+    procs = []
+
+    def start(scenario: dict) -> ModelServerProcess:
+        folder = tmp_path / ("model-server-%d" % len(procs))
+        folder.mkdir()
+        (folder / "scenario.json").write_text(json.dumps(scenario))
+        proc = subprocess.Popen([sys.executable, str(MODEL_SERVER), "--port", "0", "--scenario", str(folder / "scenario.json"),
+                                 "--log", str(folder / "requests.jsonl")], stdout=subprocess.PIPE,
+                                stderr=(folder / "stderr.txt").open("w"), text=True)
+        procs.append(proc)
+        first = proc.stdout.readline()
+        if not first.startswith("listening on "):
+            proc.wait(5)
+            raise AssertionError("the model server did not start: %s%s" % (first, (folder / "stderr.txt").read_text()))
+        return ModelServerProcess(proc, int(first.split()[-1]), folder / "scenario.json", folder / "requests.jsonl")
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
