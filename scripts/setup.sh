@@ -35,12 +35,26 @@ fi
 # Node's headers, out of reach on many machines; the proxy serves without it.
 proxy_version=2.0.4
 proxy_job=
+clis_job=
 if [ "${1:-}" = "--test" ] && command -v npm >/dev/null; then
   prefix=$repo/.cache/npm
   if ! grep -qs "\"version\": \"$proxy_version\"" "$prefix/lib/node_modules/antigravity-claude-proxy/package.json"; then
     echo "setup: installing antigravity-claude-proxy@$proxy_version into $prefix (in the background)"
     npm install -g --prefix "$prefix" --no-audit --no-fund --ignore-scripts "antigravity-claude-proxy@$proxy_version" >/dev/null 2>&1 &
     proxy_job=$!
+  fi
+  # The real Claude Code and Codex for the scripted-model tests (tests/integration/test_model_server.py),
+  # pinned like the fixture that installs them if this did not (tests/integration/conftest.py: real_clis).
+  clis=()
+  for cli in @anthropic-ai/claude-code@2.1.197 @openai/codex@0.169.0; do
+    grep -qs "\"version\": \"${cli##*@}\"" "$prefix/lib/node_modules/${cli%@*}/package.json" || clis+=("$cli")
+  done
+  if [ ${#clis[@]} -gt 0 ]; then
+    echo "setup: installing ${clis[*]} into $prefix (in the background)"
+    # After the proxy's install: two npm installs into one prefix at once can clobber each other.
+    ( while [ -n "$proxy_job" ] && kill -0 "$proxy_job" 2>/dev/null; do sleep 1; done
+      npm install -g --prefix "$prefix" --no-audit --no-fund "${clis[@]}" >/dev/null 2>&1 ) &
+    clis_job=$!
   fi
 fi
 
@@ -56,5 +70,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
 fi
 if [ -n "$proxy_job" ] && ! wait "$proxy_job"; then
   echo "setup: could not install antigravity-claude-proxy; its test will be skipped"
+fi
+if [ -n "$clis_job" ] && ! wait "$clis_job"; then
+  echo "setup: could not install the real Claude Code and Codex; their tests will install them or be skipped"
 fi
 echo "setup: ready ($("$venv/bin/ansible-playbook" --version | head -1), $(tmux -V))"
