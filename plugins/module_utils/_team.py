@@ -221,7 +221,7 @@ def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url:
 
 def agent_environment(agent: dict) -> dict[str, str]:
     """Secret variables of an agent's pane (never shown): its own environment."""
-    environment = {"ANTHROPIC_API_KEY": "dummy"} if agent["uses_proxy"] else {}  # the proxy holds the real keys
+    environment = {"ANTHROPIC_AUTH_TOKEN": "dummy"} if agent["uses_proxy"] else {}  # the proxy holds the real keys (a token raises no dialog)
     environment.update(agent["environment"])
     return environment
 

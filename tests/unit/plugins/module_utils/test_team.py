@@ -78,7 +78,7 @@ def test_windows_carry_commands_prompts_environment_and_logs():
     plain = panes["antigravity"]["variables"]
     assert plain["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8080" and plain["ORCHESTRA_AGENT"] == "antigravity"
     assert plain["ORCHESTRA_ROUTING"] == "high=antigravity,medium=amp,low=codex"
-    assert panes["antigravity"]["environment"] == {"ANTHROPIC_API_KEY": "dummy"}
+    assert panes["antigravity"]["environment"] == {"ANTHROPIC_AUTH_TOKEN": "dummy"}
     assert "ANTHROPIC_BASE_URL" not in panes["codex"]["variables"] and panes["codex"]["environment"] == {}
     assert panes["codex"]["log_file"] == "/p/logs/codex.log"
 
