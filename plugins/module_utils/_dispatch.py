@@ -28,9 +28,10 @@ two deliveries, never during one. Standard library only.
 Parts, each testable alone: the notices (``wanted``, ``pending``, ``prune``,
 pure), ``SentState`` (the state file: the memory of one board), ``BoardWatch``
 (the board's stat and facts), ``scan_panes``/``read_states`` (the panes),
-``StatusFile`` (each agent's screen state and since when, for health), ``Environments`` (the
-variables' values for a respawn), ``RestartPolicy``/``Restarts`` (who is
-respawned when), ``StatusLine``, ``Courier`` (one delivery, logged), ``Stop``/
+``StatusFile`` (each agent's screen state and since when, for health),
+``RestartPolicy``/``Restarts`` (who is respawned when: with the pane's own
+command, which exports its plain variables and reads its env file, so the
+dispatcher never holds a value), ``StatusLine``, ``Courier`` (one delivery, logged), ``Stop``/
 ``SignalStop``; ``Dispatcher`` puts them together in ``step`` and ``run``.
 The configuration's schema is ``_dispatch_config``'s.
 """
@@ -232,10 +233,9 @@ class Restarts:
         self.died: dict[str, float] = {}
         self.gave_up: set[str] = set()
 
-    def decide(self, panes: dict[str, dict], agents: dict[str, dict], environments: "Environments",
-               now: float) -> list[tuple[str, str, object]]:
-        """[(agent, 'restart', its variables' values) or (agent, 'give_up', why)] for the dead panes due now."""
-        decisions: list[tuple[str, str, object]] = []
+    def decide(self, panes: dict[str, dict], agents: dict[str, dict], now: float) -> list[tuple[str, str, str]]:
+        """[(agent, 'restart', '') or (agent, 'give_up', why)] for the dead panes due now."""
+        decisions: list[tuple[str, str, str]] = []
         for name, pane in panes.items():
             if not pane["dead"]:
                 self.died.pop(name, None)
@@ -251,14 +251,7 @@ class Restarts:
                 decisions.append((name, "give_up", "%s died %d times within %.0f s: not restarted again; fix it, "
                                   "then run the start playbook" % (name, self.policy.max, self.policy.window)))
                 continue
-            values = environments.values(name)
-            missing = [n for n in agent.get("environment_names") or [] if n not in values]
-            if missing:
-                self.gave_up.add(name)
-                decisions.append((name, "give_up", "%s died and cannot be restarted here: the values of %s were "
-                                  "never seen while it ran; run the start playbook" % (name, ", ".join(missing))))
-                continue
-            decisions.append((name, "restart", values))
+            decisions.append((name, "restart", ""))
         return decisions
 
     def restarted(self, name: str, now: float) -> int:
@@ -431,31 +424,6 @@ def read_states(server, panes: dict[str, dict], agents: dict[str, dict], tracker
     return states
 
 
-class Environments:
-    """The values of each agent's variables, read from its live process's environ while it ran, for a
-    respawn. Memory only: the configuration names variables, never values."""
-
-    def __init__(self, proc: str = "/proc"):
-        self.proc = proc
-        self.seen: dict[str, tuple] = {}  # agent -> ((pane id, pid) read from, {name: value})
-
-    def remember(self, name: str, pane: dict, names: list[str]) -> None:
-        if pane["dead"] or not pane["pid"] or not names:
-            return
-        process = (pane["id"], pane["pid"])
-        if self.seen.get(name, (None,))[0] == process:
-            return
-        try:
-            with open("%s/%d/environ" % (self.proc, pane["pid"]), "rb") as stream:
-                pairs = [item.decode("utf-8", "replace").partition("=") for item in stream.read().split(b"\0") if item]
-        except OSError:
-            return
-        self.seen[name] = (process, {k: v for k, dummy, v in pairs if k in names})
-
-    def values(self, name: str) -> dict[str, str]:
-        return self.seen.get(name, (None, {}))[1]
-
-
 class StatusFile:
     """Each agent's screen state and since when (wall clock), with the dispatcher's pid and the board identity
     it follows, in a small file beside the state file (``_dispatch_config.status_file``), written only when
@@ -597,7 +565,6 @@ class Dispatcher:
         self.log = make_log(out)
         self.tracker = _agents.Tracker()
         self.watch = BoardWatch(config["board"], config["settle"], self.log, sleep)
-        self.environments = Environments()
         self.restarts = Restarts(RestartPolicy(int(config["restart"]["max"]), float(config["restart"]["window"]),
                                                float(config["restart"]["delay"])))
         self.status = StatusLine(self.server, config["session"], config.get("status_line", True), self.log)
@@ -618,12 +585,9 @@ class Dispatcher:
 
     # -- panes
     def scan(self) -> None:
-        """Read the session's panes and every agent's screen; remember environments; restart the dead;
-        refresh the status line."""
+        """Read the session's panes and every agent's screen; restart the dead; refresh the status line."""
         self.panes = scan_panes(self.server, self.config["session"], self.agents)
         self.states = read_states(self.server, self.panes, self.agents, self.tracker)
-        for name, pane in self.panes.items():
-            self.environments.remember(name, pane, self.agents[name].get("environment_names") or [])
         # The file records the last read of each screen (the status line, the last two agreeing ones): health
         # wants since when a screen has shown a dialog or a prompt, and a read every scan is what there is.
         self.status_file.observe({name: self.tracker.raw.get(self.panes[name]["id"], state) if name in self.panes
@@ -638,13 +602,13 @@ class Dispatcher:
     def restart_dead(self) -> None:
         """Respawn the dead agents ``Restarts`` says are due; tell the board; queue typed initial prompts."""
         now = self.clock()
-        for name, action, detail in self.restarts.decide(self.panes, self.agents, self.environments, now):
+        for name, action, detail in self.restarts.decide(self.panes, self.agents, now):
             if action == "give_up":
                 self.tell_board(name, "BLOCKED", detail)
                 continue
             pane_id = self.panes[name]["id"]
             try:
-                _tmux.respawn(self.server, pane_id, detail)
+                _tmux.respawn(self.server, pane_id)
             except _tmux.TmuxError as exc:
                 self.log("%s: restart failed: %s" % (name, exc))
                 continue

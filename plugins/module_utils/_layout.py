@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from dataclasses import dataclass, field, replace
 
 LAYOUTS = ("tiled", "even-horizontal", "even-vertical", "main-horizontal", "main-vertical")
@@ -38,15 +39,31 @@ class PaneSpec:
     environment: tuple[tuple[str, str], ...] = ()
     log_file: str | None = None
     exit_text: str | None = None  # typed to ask the program to leave when the session is removed
+    # A file of variables the pane's shell reads before the command (``. FILE``): values that must reach the
+    # program and never a command line, tmux option or tmux environment. ``env_digest`` is its content's digest
+    # (read by the module, ``with_env_digests``), so that a changed file restarts the pane.
+    env_file: str | None = None
+    env_digest: str = ""
 
     def fingerprint(self) -> str:
         """A short digest of what the pane runs; a change means the pane must restart.
 
-        Environment values are part of it so that a new value restarts the
-        pane, but only as a digest: values are never stored in tmux in clear.
+        Environment values (and the env file's content) are part of it so that
+        a new value restarts the pane, but only as a digest: values are never
+        stored in tmux in clear.
         """
-        raw = json.dumps([self.command, self.start_directory, list(self.environment)])
+        described = [self.command, self.start_directory, list(self.environment)]
+        if self.env_file:  # only then, so that panes without one keep the digest they had
+            described += [self.env_file, self.env_digest]
+        raw = json.dumps(described)
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+    def run_command(self) -> str | None:
+        """The command tmux runs: the env file read first when there is one (a missing file ends the pane
+        with the shell's error rather than starting the program without its variables)."""
+        if not self.env_file:
+            return self.command
+        return ". %s || exit 1; %s" % (shlex.quote(self.env_file), self.command)
 
 
 @dataclass(frozen=True)
@@ -342,8 +359,12 @@ def parse_session(params: dict) -> SessionSpec:
                                                   ).items())),
                     log_file=_optional_path(p_raw.get("log_file"), p_where + ".log_file"),
                     exit_text=_optional_str(p_raw.get("exit_text"), p_where + ".exit_text"),
+                    env_file=_optional_path(p_raw.get("env_file"), p_where + ".env_file"),
                 )
             )
+            if panes[-1].env_file and not panes[-1].command:
+                raise LayoutError("%s.env_file: pane %r reads an env file but has no command to run with it; give "
+                                  "its command" % (p_where, p_name))
         windows.append(WindowSpec(name=w_name, layout=layout, panes=tuple(panes)))
     return SessionSpec(
         name=name,
@@ -372,6 +393,22 @@ def check_paths(spec: SessionSpec, isdir) -> None:
             raise LayoutError("%s: directory %s does not exist; create it first or fix the path" % (what, path))
 
 
+def env_digest(path: str) -> str:
+    """The digest of an env file's content ('' when it cannot be read: the pane would end at once)."""
+    try:
+        with open(path, "rb") as stream:
+            return hashlib.sha256(stream.read()).hexdigest()
+    except OSError:
+        return ""
+
+
+def with_env_digests(spec: SessionSpec, digest=env_digest) -> SessionSpec:
+    """The description with each env file's digest filled in (``digest`` injected, to test without files)."""
+    return replace(spec, windows=tuple(
+        replace(w, panes=tuple(replace(p, env_digest=digest(p.env_file)) if p.env_file else p for p in w.panes))
+        for w in spec.windows))
+
+
 def pane_directory(spec: SessionSpec, pane: PaneSpec) -> str | None:
     return pane.start_directory or spec.start_directory
 
@@ -395,7 +432,7 @@ def resolve(spec: SessionSpec) -> SessionSpec:
             w.name,
             w.layout,
             tuple(
-                PaneSpec(p.name, p.command, pane_directory(spec, p), pane_environment(spec, p), p.log_file, p.exit_text)
+                replace(p, start_directory=pane_directory(spec, p), environment=pane_environment(spec, p))
                 for p in w.panes
             ),
         )
@@ -479,8 +516,11 @@ def plan(spec: SessionSpec, state: SessionState | None, respawn_dead: bool = Tru
     return result
 
 
-def _pane_view(name: str, command: str | None, environment, state: str) -> dict:
-    return {"name": name, "command": command or "(shell)", "environment": list(environment), "state": state}
+def _pane_view(name: str, command: str | None, environment, state: str, env_file: str | None = None) -> dict:
+    view = {"name": name, "command": command or "(shell)", "environment": list(environment), "state": state}
+    if env_file:
+        view["env_file"] = env_file
+    return view
 
 
 def describe_after(spec: SessionSpec, state: SessionState | None, respawn_dead: bool = True) -> dict:
@@ -498,7 +538,8 @@ def describe_after(spec: SessionSpec, state: SessionState | None, respawn_dead: 
                 existing is not None and existing.dead and not respawn_dead
                 and existing.fingerprint == p.fingerprint()
             )
-            panes.append(_pane_view(p.name, p.command, [key for key, dummy in p.environment], "dead" if stays_dead else "alive"))
+            panes.append(_pane_view(p.name, p.command, [key for key, dummy in p.environment], "dead" if stays_dead else "alive",
+                                    p.env_file))
         windows.append({"name": w.name, "layout": w.layout, "panes": panes})
     wanted = {w.name for w in spec.windows}
     for w in state.windows if state else ():
@@ -528,10 +569,11 @@ def describe_state(state: SessionState | None, spec: SessionSpec | None = None) 
         panes = []
         for p in w.panes:
             wanted = described.get(p.name)
+            env_file = None
             if wanted is not None and wanted.fingerprint() == p.fingerprint:
-                command, env = wanted.command, [key for key, dummy in wanted.environment]
+                command, env, env_file = wanted.command, [key for key, dummy in wanted.environment], wanted.env_file
             else:
                 command, env = (p.start_command or None), []
-            panes.append(_pane_view(p.name or p.pane_id, command, env, "dead" if p.dead else "alive"))
+            panes.append(_pane_view(p.name or p.pane_id, command, env, "dead" if p.dead else "alive", env_file))
         windows.append({"name": w.key, "layout": w.layout, "panes": panes})
     return {"session": state.name, "windows": windows}

@@ -254,7 +254,7 @@ def _spawn_args(pane: _layout.PaneSpec) -> list[str]:
     for key, value in pane.environment:
         args += ["-e", "%s=%s" % (key, value)]
     if pane.command:
-        args.append(pane.command)
+        args.append(pane.run_command())
     return args
 
 
@@ -760,12 +760,10 @@ def leave_mode(server, pane_id: str) -> None:
     run(server, "send-keys", "-X", "-t", pane_id, "cancel")
 
 
-def respawn(server, pane_id: str, environment: dict[str, str]) -> None:
-    """Start a pane's own command again (kept by tmux) with these variables."""
-    argv = ["respawn-pane", "-k", "-t", pane_id]
-    for key, value in environment.items():
-        argv += ["-e", "%s=%s" % (key, value)]
-    run(server, *chain([argv]))
+def respawn(server, pane_id: str) -> None:
+    """Start a pane's own command again (kept by tmux), which reads the pane's env file again; tmux forgets the
+    variables a pane was started with (``-e``), so nothing else is given: no value on a command line."""
+    run(server, "respawn-pane", "-k", "-t", pane_id)
 
 
 def set_status_right(server, session: str, text: str, length: int = 200) -> None:

@@ -24,6 +24,10 @@ description:
     order or size a person gave them.
   - A new session is built with a few chained tmux calls; no environment value
     appears on the command line of the tmux server it may start.
+  - Values that must stay secret go in a pane's O(windows[].panes[].env_file), which the pane's
+    shell reads before its command: they then reach the pane's program only, never a command line
+    (as O(environment) and O(windows[].panes[].environment) do, briefly, on the tmux client's), the
+    session's tmux environment or a tmux option, and a respawn reads the file again.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - moana.orchestration.tmux_socket
@@ -120,8 +124,18 @@ options:
             type: path
           environment:
             description:
-              - Variables for this pane only. Values are never logged nor returned.
+              - Variables for this pane only. Values are never logged nor returned. tmux gets them on
+                the command line of the call that starts the pane and forgets them when the pane is
+                respawned by another program; for secrets prefer O(windows[].panes[].env_file).
             type: dict
+          env_file:
+            description:
+              - A file of shell variable assignments (such as C(export NAME='value') lines, mode 0600) the
+                pane's shell reads (C(. FILE)) before O(windows[].panes[].command), which is then required.
+                The values reach the pane's program and no command line, tmux option or tmux environment;
+                a respawn reads the file again. A change of its content restarts the pane (tmux keeps a
+                digest of it); a missing file ends the pane with the shell's error.
+            type: path
           variables:
             description:
               - Variables for this pane that are not secret, so Ansible does not mask
@@ -317,6 +331,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils._layout import
     LayoutError,
     check_paths,
     parse_session,
+    with_env_digests,
 )
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     HAS_LIBTMUX,
@@ -336,6 +351,7 @@ PANE_OPTIONS = {
     "variables": {"type": "dict"},
     "log_file": {"type": "path"},
     "exit_text": {"type": "str"},
+    "env_file": {"type": "path"},
 }
 
 WINDOW_OPTIONS = {
@@ -375,6 +391,7 @@ def main():
             # Validate everything before the first tmux call: bad input creates nothing.
             spec = parse_session(params)
         if params["state"] == "present":
+            spec = with_env_digests(spec)
             try:
                 check_paths(spec, os.path.isdir)
             except LayoutError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 
@@ -30,11 +31,13 @@ class Team:
         (tmp_path / "plan.json").write_text(json.dumps(plan))
         (tmp_path / "logs").mkdir()
         (tmp_path / "prompt.md").write_text("You are a simulated agent.\nRead the board.\n")
-        env = {"ORCHESTRA_BOARD": str(self.board), "ORCHESTRA_ROUTING": "high=antigravity,medium=amp,low=codex"}
-        panes = [{"name": "claude", "variables": env, "log_file": str(tmp_path / "logs" / "claude.log"),
-                  "command": "%s simulate --agent claude --role orchestrator --plan plan.json --nudge-only" % ORCHESTRA}]
-        panes += [{"name": name, "variables": env, "log_file": str(tmp_path / "logs" / ("%s.log" % name)),
-                   "command": "%s simulate --agent %s --work 0.05-0.3 --nudge-only" % (ORCHESTRA, name)}
+        # As the team module does: the variables in the command, which a respawn runs again (tmux forgets a
+        # pane's own variables when another program respawns it).
+        env = "export ORCHESTRA_BOARD=%s ORCHESTRA_ROUTING=high=antigravity,medium=amp,low=codex; exec " % shlex.quote(str(self.board))
+        panes = [{"name": "claude", "log_file": str(tmp_path / "logs" / "claude.log"),
+                  "command": env + "%s simulate --agent claude --role orchestrator --plan plan.json --nudge-only" % ORCHESTRA}]
+        panes += [{"name": name, "log_file": str(tmp_path / "logs" / ("%s.log" % name)),
+                   "command": env + "%s simulate --agent %s --work 0.05-0.3 --nudge-only" % (ORCHESTRA, name)}
                   for name in WORKERS]
         self.spec = L.parse_session({"name": "team", "start_directory": str(tmp_path),
                                      "windows": [{"name": "main", "panes": panes}]})
@@ -42,7 +45,7 @@ class Team:
         agents = [{"name": "claude", "role": "orchestrator", "type": "simulated", "submit_delay": 0.05,
                    "prompt": str(tmp_path / "prompt.md"), "typed_prompt": True}]
         agents += [{"name": name, "role": "worker", "type": "simulated", "submit_delay": 0.05,
-                    "auto_restart": auto_restart, "environment_names": sorted(env),
+                    "auto_restart": auto_restart,
                     "prompt": str(tmp_path / "prompt.md"), "typed_prompt": True} for name in WORKERS]
         self.config.write_text(json.dumps({
             "session": "team", "socket_name": tmux.socket_name, "board": str(self.board),
@@ -161,8 +164,7 @@ def test_a_dead_worker_with_auto_restart_comes_back_and_the_board_says_so(team_f
     team = team_factory(0, auto_restart=True)
     team.start_panes()
     team.start_dispatcher()
-    # The status line is set at the end of a scan that found amp's live pane; that scan also read (and
-    # remembered) its variables, which the restart needs.
+    # The status line is set at the end of a scan that found amp's live pane.
     team.wait_for(lambda: "amp:" in team.status(), 20, "the dispatcher's first scan of the panes")
     amp = team.tmux.panes("team")["amp"]
     os.kill(amp["pid"], signal.SIGKILL)

@@ -252,38 +252,18 @@ def test_panes_of_agents_are_found_and_missing_ones_are_absent():
     assert len(tmux.commands("display-message")) == 1  # every screen in one call
 
 
-def test_environments_are_read_once_per_process_and_only_the_names_asked(tmp_path):
-    (tmp_path / "42").mkdir()
-    (tmp_path / "42" / "environ").write_bytes(b"KEY=secret\0OTHER=x\0PATH=/bin\0")
-    envs = D.Environments(proc=str(tmp_path))
-    envs.remember("amp", {"id": "%1", "dead": False, "pid": 42}, ["KEY", "PATH"])
-    assert envs.values("amp") == {"KEY": "secret", "PATH": "/bin"}
-    (tmp_path / "42" / "environ").write_bytes(b"KEY=changed\0")
-    envs.remember("amp", {"id": "%1", "dead": False, "pid": 42}, ["KEY", "PATH"])  # same process: kept
-    envs.remember("amp", {"id": "%1", "dead": True, "pid": 42}, ["KEY"])  # dead: nothing to read
-    assert envs.values("amp")["KEY"] == "secret"
-    envs.remember("codex", {"id": "%2", "dead": False, "pid": 43}, ["KEY"])  # no such process
-    assert envs.values("codex") == {}
-
-
-def test_restarts_wait_their_delay_give_up_without_values_and_at_the_limit():
-    envs = D.Environments()
-    envs.seen["amp"] = (("%1", 1), {"KEY": "v"})
-    agents = {"amp": {"auto_restart": True, "environment_names": ["KEY"]},
-              "codex": {"auto_restart": True, "environment_names": ["KEY"]},
-              "claude": {}}
+def test_restarts_wait_their_delay_and_give_up_at_the_limit():
+    agents = {"amp": {"auto_restart": True}, "codex": {"auto_restart": True}, "claude": {}}
     restarts = D.Restarts(D.RestartPolicy(1, 60.0, 2.0))
     dead = {"amp": {"dead": True}, "codex": {"dead": True}, "claude": {"dead": True}}
-    assert restarts.decide(dead, agents, envs, 100.0) == []  # the first restart waits its delay
-    assert restarts.decide(dead, agents, envs, 102.0) == [
-        ("amp", "restart", {"KEY": "v"}),
-        ("codex", "give_up", "codex died and cannot be restarted here: the values of KEY were never seen while it "
-                             "ran; run the start playbook")]
+    assert restarts.decide(dead, agents, 100.0) == []  # the first restart waits its delay
+    # No value is needed: a respawn runs the pane's own command, which reads the agent's env file again.
+    assert restarts.decide(dead, agents, 102.0) == [("amp", "restart", ""), ("codex", "restart", "")]
     assert restarts.restarted("amp", 102.0) == 1
-    assert restarts.decide({"codex": {"dead": True}}, agents, envs, 150.0) == []  # codex was given up
-    assert restarts.decide({"amp": {"dead": False}}, agents, envs, 103.0) == []
-    decisions = restarts.decide({"amp": {"dead": True}}, agents, envs, 110.0)
+    assert restarts.decide({"amp": {"dead": False}}, agents, 103.0) == []
+    decisions = restarts.decide({"amp": {"dead": True}}, agents, 110.0)
     assert decisions[0][:2] == ("amp", "give_up") and "died 1 times within 60 s" in decisions[0][2]
+    assert restarts.decide({"amp": {"dead": True}}, agents, 150.0) == []  # amp was given up
 
 
 def test_the_status_line_is_set_only_when_it_changes():
@@ -332,7 +312,7 @@ def test_the_team_module_builds_what_the_dispatcher_reads(tmp_path):
     agents, routing = _team.validate([{"name": "claude", "role": "orchestrator", "command": "claude"},
                                       {"name": "amp", "role": "worker", "command": "amp", "auto_restart": True}])
     path = tmp_path / "dispatch.json"
-    path.write_text(json.dumps(_team.dispatcher_config(agents, routing, "team", "/p/CLAUDE.md", "/h")))
+    path.write_text(json.dumps(_team.dispatcher_config(agents, "team", "/p/CLAUDE.md", "/h")))
     config = D.load_config(str(path))
     assert config["restart"] == C.RESTART_DEFAULTS and config["scan"] == 5.0
 
@@ -394,30 +374,24 @@ def test_deliver_pending_leaves_absent_and_dead_agents_waiting(tmp_path, board):
     assert "codex: waiting to deliver (agent absent)" in out.getvalue()
 
 
-def test_restart_dead_respawns_with_the_values_seen_and_says_so(tmp_path, board):
+def test_restart_dead_respawns_the_panes_own_command_and_says_so(tmp_path, board):
     prompt = tmp_path / "amp.md"
     prompt.write_text("You are amp.")
-    overrides = {"amp": {"auto_restart": True, "environment_names": ["KEY"], "typed_prompt": True,
-                         "prompt": str(prompt)},
-                 "codex": {"auto_restart": True, "environment_names": ["KEY"]}}
-    panes = {"claude": pane("%0"), "amp": pane("%1"), "codex": pane("%2", dead=True)}
+    overrides = {"amp": {"auto_restart": True, "typed_prompt": True, "prompt": str(prompt)}}
+    panes = {"claude": pane("%0"), "amp": pane("%1")}
     dispatcher, tmux, typing, out = make_dispatcher(tmp_path, board, panes=panes, **overrides)
-    dispatcher.environments.seen["amp"] = (("%1", os.getpid()), {"KEY": "secret"})
-    dispatcher.scan()  # codex died before it was ever seen alive
+    dispatcher.scan()
     tmux.panes["amp"]["dead"] = True
     dispatcher.scan()
     assert tmux.commands("respawn-pane") == []  # the first restart waits its delay
     dispatcher.clock.sleep(1.0)
     dispatcher.scan()
-    assert tmux.commands("respawn-pane") == [("respawn-pane", "-k", "-t", "%1", "-e", "KEY=secret")]
+    # The pane's own command, kept by tmux, again: no variable on the command line.
+    assert tmux.commands("respawn-pane") == [("respawn-pane", "-k", "-t", "%1")]
     facts = B.facts(B.load(board))
-    states = {a["agent"]: a["state"] for a in facts["agents"]}
-    assert states == {"codex": "BLOCKED", "amp": "IDLE"}
-    texts = [m["text"] for m in facts["messages"]]
-    assert "amp died and was restarted (1 of 2 within 60 s)" in texts
-    assert any(t.startswith("codex died and cannot be restarted here") for t in texts)
+    assert {a["agent"]: a["state"] for a in facts["agents"]} == {"amp": "IDLE"}
+    assert "amp died and was restarted (1 of 2 within 60 s)" in [m["text"] for m in facts["messages"]]
     assert [open(p).read() for p in D._delivery.queued(str(tmp_path / "queue"), "amp")] == ["You are amp."]
-    assert "secret" not in out.getvalue()
 
 
 def test_restart_dead_logs_a_refused_respawn_and_tries_again_later(tmp_path, board):
