@@ -6,7 +6,13 @@
 Pure logic, standard library only. Everything about the team is checked here,
 before anything starts (unknown keys, duplicate names, no orchestrator, a
 routing table naming a missing agent), and turned into the tmux windows and
-panes ``tmux_session`` builds, with each agent's environment.
+panes ``tmux_session`` builds.
+
+An agent's ``environment`` (API keys, tokens) never travels in the plan: after
+validation only its names are kept. ``env_file_text`` renders the values into
+the file the pane's shell reads before it runs the agent (``TEAM_DIR/env/NAME.env``,
+written by ``orchestra_home``), so they reach the agent's process and no command
+line, tmux option or tmux environment.
 
 The default layout is the original scripts': window ``main`` tiled with the
 orchestrator, the workers and, in third place (bottom left of a 2x2), a live
@@ -30,6 +36,10 @@ AGENT_KEYS = ("name", "role", "command", "complexity", "uses_proxy", "type", "wi
 PROXY_PANE = "proxy"
 # CLIs that take the first prompt on their command line; the others get it typed once they are idle.
 PROMPT_AS_ARGUMENT = ("claude", "codex")
+# Where each agent's secret variables are kept, under the team's directory (0700): ENV_DIR/NAME.env, 0600.
+ENV_DIR = "env"
+# Letters, digits and '_', not starting with a digit: what a shell accepts after ``export``.
+_ENV_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
 class TeamError(ValueError):
@@ -51,6 +61,55 @@ def boolean(value, where: str) -> bool:
     if text in _FALSE:
         return False
     raise TeamError("%s: %r is not a boolean; write true or false" % (where, value))
+
+
+def env_name_ok(name) -> bool:
+    """A variable name a shell can export (letters, digits and '_', not starting with a digit)."""
+    return isinstance(name, str) and bool(name) and not name[0].isdigit() and set(name) <= _ENV_NAME_CHARS
+
+
+def check_environment(environment, where: str) -> list[str]:
+    """The sorted names of an agent's ``environment`` mapping; TeamError naming ``where`` and the variable (never
+    its value) when a name cannot be exported or a value is not a string, number or boolean."""
+    if not isinstance(environment, dict):
+        raise TeamError("%s: environment must be a mapping of NAME: value" % where)
+    for name, value in environment.items():
+        if not env_name_ok(name):
+            raise TeamError("%s: environment name %r must be letters, digits and '_', not starting with a digit"
+                            % (where, name))
+        if value is None or isinstance(value, (dict, list, tuple, set)):
+            raise TeamError("%s: environment.%s must be a string, number or boolean" % (where, name))
+    return sorted(environment)
+
+
+def secret_strings(agents) -> set[str]:
+    """The strings Ansible would mask for the agents' environments (as its no_log does for a dict): every
+    non-empty value as text. For a module that must mask them before its argument spec has run."""
+    found: set[str] = set()
+    for agent in agents if isinstance(agents, list) else []:
+        environment = agent.get("environment") if isinstance(agent, dict) else None
+        if isinstance(environment, str) and environment:  # not a mapping (refused), yet perhaps a value
+            found.add(environment)
+        for value in environment.values() if isinstance(environment, dict) else []:
+            if value is not None and not isinstance(value, bool) and str(value):
+                found.add(str(value))
+    return found
+
+
+def env_file(team_dir: str, name: str) -> str:
+    """The file holding an agent's secret variables."""
+    return "%s/%s/%s.env" % (team_dir, ENV_DIR, name)
+
+
+def env_file_text(environment: dict, where: str = "environment") -> str:
+    """The file the pane's shell reads (``. FILE``) before it runs the agent: one ``export NAME='value'`` line
+    per variable, sorted, each value quoted for the shell (quotes, spaces, ``$``, newlines kept as they are).
+
+    Booleans are written as Ansible spells them in text (``True``), numbers as written."""
+    check_environment(environment, where)
+    lines = ["# Written by moana.orchestration: this agent's secret variables, read by its pane's shell. Keep it 0600."]
+    lines += ["export %s=%s" % (name, shlex.quote(str(environment[name]))) for name in sorted(environment)]
+    return "\n".join(lines) + "\n"
 
 
 def agent_type(agent: dict) -> str:
@@ -103,19 +162,21 @@ def validate(agents, routing: dict | None = None) -> tuple[list[dict], dict[str,
             raise TeamError("%s: complexity %r must be one of %s" % (where, complexity, ", ".join(COMPLEXITIES)))
         if complexity is not None and role == "orchestrator":
             raise TeamError("%s: the orchestrator assigns tasks and takes none; remove its complexity" % where)
-        environment = raw.get("environment") or {}
-        if not isinstance(environment, dict):
-            raise TeamError("%s: environment must be a mapping of NAME: value" % where)
+        environment = check_environment(raw.get("environment") or {}, where)
         agent = {
             "name": name, "role": role, "command": command.strip(), "complexity": complexity,
             "uses_proxy": boolean(raw.get("uses_proxy", False), where + ": uses_proxy"), "window": raw.get("window") or None,
-            "environment": {str(k): str(v) for k, v in environment.items()},
+            "environment": environment,  # names only: the values are needed nowhere in the plan
             "auto_restart": boolean(raw.get("auto_restart", False), where + ": auto_restart"),
         }
         agent["type"] = raw.get("type") or agent_type(agent)
         if agent["type"] not in AGENT_TYPES:
             raise TeamError("%s: type %r must be one of %s" % (where, agent["type"], ", ".join(AGENT_TYPES)))
         agent["typed_prompt"] = agent["type"] not in PROMPT_AS_ARGUMENT
+        reserved = sorted(set(environment) & set(agent_variables(agent, "", {}, "set")))
+        if reserved:
+            raise TeamError("%s: environment sets %s, which the team sets for every agent; remove it"
+                            % (where, ", ".join(reserved)))
         normalised.append(agent)
     orchestrators = [a["name"] for a in normalised if a["role"] == "orchestrator"]
     if len(orchestrators) != 1:
@@ -196,41 +257,75 @@ def layout(agents: list[dict], proxy_log: str | None, panes_per_window: int = 4)
 EXIT_TEXT = {"claude": "/exit", "codex": "/quit", "simulated": "/exit"}
 
 
-def agent_command(agent: dict, prompt_file: str | None, bin_dir: str, path: tuple | list = ()) -> str:
-    """The pane's command: the agent's CLI, with its initial prompt as argument where the CLI takes one.
+# Words after which ``exec`` would change what the command does (keywords, builtins, a function).
+_NO_EXEC = frozenset(("if", "then", "elif", "else", "fi", "case", "esac", "for", "select", "while", "until", "do",
+                      "done", "function", "{", "}", "!", "[[", "time", "coproc", "exec", "cd", ".", "source", "export",
+                      "eval", "set", "unset", "alias", "exit", "return", "trap", "ulimit", "umask", "wait", "read",
+                      "builtin", "command", "nohup"))
 
-    The pane runs it through the user's shell, whose start-up files may set
-    PATH again, so the `orchestra` command's directory is put first on PATH
-    in the command itself rather than in the pane's environment, followed by
-    ``path`` (where install.yml put the CLIs). Other CLIs get their prompt
-    typed once they are ready.
+
+def simple_command(command: str) -> bool:
+    """Whether ``command`` is one program with its arguments (no list, pipe, subshell, assignment or keyword),
+    so that ``exec`` in front of it makes the pane's process the program itself."""
+    if "\n" in command:
+        return False
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:  # an unclosed quote: let the shell say so
+        return False
+    if not words or "=" in words[0] or words[0] in _NO_EXEC:
+        return False
+    return not any(word and set(word) <= set(";&|()<>") for word in words)
+
+
+def agent_command(agent: dict, prompt_file: str | None, bin_dir: str, path: tuple | list = (),
+                  variables: dict | None = None) -> str:
+    """The pane's command: the agent's plain variables exported, the `orchestra` command's directory first on
+    PATH, then the agent's CLI (with its initial prompt as argument where the CLI takes one), exec'd when it is
+    one simple command so that the pane's process is the agent's.
+
+    Everything is in the command itself rather than in the pane's tmux environment: a respawn (the
+    dispatcher's auto-restart) runs the same command again, whereas tmux forgets a pane's own variables; and
+    shell start-up files may set PATH again after tmux sets the environment. The secret variables are not
+    here: the pane's shell reads them from the agent's env file first (tmux_session's ``env_file``).
+    ``path`` (where install.yml put the CLIs) follows the `orchestra` command's directory.
     """
     command = agent["command"]
+    if simple_command(command):
+        command = "exec " + command
     if prompt_file and agent["type"] in PROMPT_AS_ARGUMENT:
         command = '%s "$(cat %s)"' % (command, shlex.quote(prompt_file))
-    return 'export PATH=%s:"$PATH"; %s' % (":".join(shlex.quote(d) for d in [bin_dir, *path]), command)
+    exports = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted((variables or {}).items()))
+    return "%sexport PATH=%s:\"$PATH\"; %s" % ("export %s; " % exports if exports else "",
+                                               ":".join(shlex.quote(d) for d in [bin_dir, *path]), command)
 
 
 def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url: str | None) -> dict[str, str]:
-    """Plain variables of an agent's pane (shown in output): how to reach the board and the proxy."""
+    """Plain variables of an agent's pane (shown in output): how to reach the board and the proxy.
+
+    An agent using the proxy gets ANTHROPIC_AUTH_TOKEN=dummy (the proxy holds the real keys) unless its own
+    environment sets that variable."""
     variables = {"ORCHESTRA_AGENT": agent["name"], "ORCHESTRA_BOARD": board, "ORCHESTRA_ROUTING": routing_text(routing)}
     if agent["uses_proxy"] and proxy_url:
         variables["ANTHROPIC_BASE_URL"] = proxy_url
+        if "ANTHROPIC_AUTH_TOKEN" not in agent["environment"]:
+            variables["ANTHROPIC_AUTH_TOKEN"] = "dummy"
     return variables
-
-
-def agent_environment(agent: dict) -> dict[str, str]:
-    """Secret variables of an agent's pane (never shown): its own environment."""
-    environment = {"ANTHROPIC_AUTH_TOKEN": "dummy"} if agent["uses_proxy"] else {}  # the proxy holds the real keys (a token raises no dialog)
-    environment.update(agent["environment"])
-    return environment
 
 
 def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: str, log_dir: str,
             prompts_dir: str | None = None, proxy_log: str | None = None, proxy_url: str | None = None,
-            panes_per_window: int = 4, path: tuple | list = ()) -> list[dict]:
-    """The ``windows`` option of tmux_session for the whole team (commands, environments, pane logs)."""
+            panes_per_window: int = 4, path: tuple | list = (), team_dir: str | None = None) -> list[dict]:
+    """The ``windows`` option of tmux_session for the whole team (commands, env files, pane logs).
+
+    No value of an agent's environment is in it: a pane whose agent has one names its env file
+    (``env_file``, under ``team_dir``), which the pane's shell reads before it runs the agent."""
     by_name = {agent["name"]: agent for agent in agents}
+    secret = [a["name"] for a in agents if a["environment"]]
+    if secret and not team_dir:
+        raise TeamError("agent %r has an environment: give team_dir, the directory its env file is kept in" % secret[0])
     result = []
     for window in layout(agents, proxy_log, panes_per_window):
         panes = []
@@ -240,25 +335,25 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
                 continue
             agent = by_name[name]
             prompt = "%s/%s.md" % (prompts_dir, name) if prompts_dir else None
-            panes.append({
+            pane = {
                 "name": name,
-                "command": agent_command(agent, prompt, bin_dir, path),
-                "variables": agent_variables(agent, board, routing, proxy_url),
-                "environment": agent_environment(agent),
+                "command": agent_command(agent, prompt, bin_dir, path, agent_variables(agent, board, routing, proxy_url)),
                 "log_file": "%s/%s.log" % (log_dir, name),
                 "exit_text": EXIT_TEXT.get(agent["type"]),
-            })
+            }
+            if agent["environment"]:
+                pane["env_file"] = env_file(team_dir, name)
+            panes.append(pane)
         result.append({"name": window["name"], "layout": "tiled", "panes": panes})
     return result
 
 
-def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str, board: str, team_dir: str,
-                      socket_name: str | None = None, proxy_url: str | None = None, restart: dict | None = None,
-                      scan: float = 5.0, status_line: bool = True) -> dict:
+def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: str, socket_name: str | None = None,
+                      restart: dict | None = None, scan: float = 5.0, status_line: bool = True) -> dict:
     """The dispatcher's configuration (``orchestra dispatch --config``): who is who, where things are.
 
-    Holds no value of any variable, only names: on a restart the dispatcher
-    reuses the values it read from the agent's live process.
+    Holds no value of any variable: a restart runs the pane's own command again,
+    which exports the plain variables and reads the agent's env file.
     """
     config = {
         "session": session,
@@ -270,7 +365,6 @@ def dispatcher_config(agents: list[dict], routing: dict[str, str], session: str,
             "name": a["name"], "role": a["role"], "type": a["type"],
             "prompt": "%s/prompts/%s.md" % (team_dir, a["name"]), "typed_prompt": a["typed_prompt"],
             "auto_restart": a["auto_restart"],
-            "environment_names": sorted(set(agent_variables(a, board, routing, proxy_url)) | set(agent_environment(a))),
         } for a in agents],
         "restart": dict(restart or {}),
         "status_line": status_line,

@@ -62,6 +62,17 @@ options:
       - Files to keep in O(team_dir), relative path to content (such as C(prompts/amp.md)).
     type: dict
     default: {}
+  secrets:
+    description:
+      - Each agent's secret variables, agent name to a mapping of NAME to value (the C(environment)
+        of the team's agents). Each agent's are written to O(team_dir)C(/env/NAME.env) as
+        C(export NAME='value') lines (each value quoted for the shell), 0600 in a 0700 directory,
+        which its pane's shell reads before it runs the agent (see
+        O(moana.orchestration.tmux_session#module:windows[].panes[].env_file)). Only files whose
+        content differs are written; files in that directory of agents not given are removed.
+      - Never logged nor returned; RV(secrets_changed) names the agents whose file changed.
+    type: dict
+    no_log: true
   link:
     description:
       - Where to link the C(orchestra) command so that the user's shell finds it (such as
@@ -136,6 +147,13 @@ written:
   returned: always
   type: list
   elements: str
+secrets_changed:
+  description: >-
+    Names of the agents whose env file was written or removed (or, in check mode, would be),
+    from O(secrets); never a value.
+  returned: always
+  type: list
+  elements: str
 board_sections:
   description: Managed sections adopted or added in O(board) (all four when it was created).
   returned: always
@@ -170,6 +188,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils import (
     _simulate, _tmux,
 )
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
+from ansible_collections.moana.orchestration.plugins.module_utils import _team
 
 # The command's library: the board (operations, format, storage), the simulated agents and the dispatcher
 # with the tmux layer it types through.
@@ -232,6 +251,39 @@ def differs(path: str, content: str, mode: int) -> bool:
         return True
 
 
+def secret_texts(secrets: dict) -> dict[str, str]:
+    """Agent name -> the text of its env file; TeamError naming the agent and the variable, never a value."""
+    texts = {}
+    for name, environment in secrets.items():
+        if not (isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum()):
+            raise _team.TeamError("secrets: agent name %r must be letters, digits, '-' or '_'" % (name,))
+        texts[name] = _team.env_file_text(environment, "secrets[%s]" % name)
+    return texts
+
+
+def ensure_secrets(texts: dict[str, str], team_dir: str, check_mode: bool) -> tuple[list[str], bool]:
+    """Write each agent's env file whose content or mode differs, remove those of agents not given, keep their
+    directory 0700; returns the names of the agents whose file changed, and whether anything changed."""
+    env_dir = os.path.join(team_dir, _team.ENV_DIR)
+    changed = [name for name, text in texts.items() if differs(_team.env_file(team_dir, name), text, 0o600)]
+    try:
+        present = [entry[:-4] for entry in os.listdir(env_dir) if entry.endswith(".env")]
+        opened = os.stat(env_dir).st_mode & 0o777 != 0o700
+    except FileNotFoundError:
+        present, opened = [], False
+    stale = [name for name in present if name not in texts]
+    if not check_mode:
+        if changed:
+            _board_store.make_dirs(env_dir)
+        if opened:
+            os.chmod(env_dir, 0o700)
+        for name in changed:
+            write(_team.env_file(team_dir, name), texts[name], 0o600)
+        for name in stale:
+            os.unlink(_team.env_file(team_dir, name))
+    return sorted(changed + stale), bool(changed or stale or opened)
+
+
 def write(path: str, content: str, mode: int) -> None:
     _board_store.make_dirs(os.path.dirname(path))
     _board_store.atomic_write(path, content, mode)
@@ -247,6 +299,7 @@ def main():
             "team_dir": {"type": "path"},
             "team_files": {"type": "dict", "default": {}},
             "link": {"type": "path"},
+            "secrets": {"type": "dict", "no_log": True},
             "board": {"type": "path"},
             "board_agents": {"type": "list", "elements": "str"},
             "board_mode": {"type": "str", "default": "0600"},
@@ -261,6 +314,13 @@ def main():
         for relative in module.params[option]:
             if relative.startswith("/") or ".." in relative.split("/"):
                 module.fail_json(msg="%s: %r must be a relative path without '..'" % (option, relative))
+    secrets = module.params["secrets"]
+    if secrets is not None and not team_dir:
+        module.fail_json(msg="secrets needs team_dir: the directory their files are written in")
+    try:
+        texts = secret_texts(secrets or {})
+    except _team.TeamError as exc:
+        module.fail_json(msg=str(exc))
     try:
         board_mode = board_lib.parse_mode(module.params["board_mode"])
     except ValueError as exc:
@@ -287,13 +347,15 @@ def main():
                                               umask=0o077)
             if rc != 0:
                 module.fail_json(msg="could not byte-compile %s/lib with %s: %s" % (home, module.params["python"], err or out))
+    secrets_changed, secrets_touched = ensure_secrets(texts, team_dir, module.check_mode) if secrets is not None else ([], False)
     board_changed, board = False, {"board_sections": [], "board_adopted": [], "board_id": None}
     if module.params["board"]:
         board_changed, board = ensure_board(module, board_mode)
     command = os.path.join(home, "bin", "orchestra")
     linked, link_changed = link_command(module.params["link"], command, module.check_mode)
     written = sorted(todo) + sorted("team/" + rel for rel in team_todo)
-    module.exit_json(changed=bool(written or new_team_dir or missing or board_changed or link_changed), path=home,
+    module.exit_json(changed=bool(written or new_team_dir or missing or board_changed or link_changed or secrets_touched),
+                     secrets_changed=secrets_changed, path=home,
                      bin=os.path.join(home, "bin"), team_dir=team_dir or "", command=module.params["link"] if linked else command, linked=linked,
                      written=written, created_directories=missing, **board)
 

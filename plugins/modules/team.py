@@ -21,12 +21,18 @@ description:
     (window C(main) tiled with the orchestrator, the workers and, third, a live view
     of the proxy's log; agents using the proxy in a window of their own), grown
     over C(main-2), C(main-3)... beyond O(panes_per_window) panes.
-  - Each agent's pane gets C(ORCHESTRA_AGENT), C(ORCHESTRA_BOARD),
-    C(ORCHESTRA_ROUTING) and, for agents using the proxy, C(ANTHROPIC_BASE_URL) as
-    plain variables, its own C(environment) as secret ones (masked in output), and
-    the C(orchestra) command first on C(PATH) (set in the pane's command, since shell
-    start-up files may reset it); Claude Code and Codex get their initial prompt file
-    as argument.
+  - Each agent's pane command exports C(ORCHESTRA_AGENT), C(ORCHESTRA_BOARD),
+    C(ORCHESTRA_ROUTING) and, for agents using the proxy, C(ANTHROPIC_BASE_URL) (and
+    C(ANTHROPIC_API_KEY=dummy) unless the agent sets it), puts the C(orchestra) command first
+    on C(PATH), then runs the agent's CLI (with C(exec) when it is one simple command, so the
+    pane's process is the agent's); Claude Code and Codex get their initial prompt file as argument.
+    All of it is in the command, so a respawn (the dispatcher's auto-restart) gets it again.
+  - An agent's own C(environment) (API keys, tokens) is never in the result: the plan names
+    its file (O(team_dir)C(/env/NAME.env), written by M(moana.orchestration.orchestra_home)
+    with O(moana.orchestration.orchestra_home#module:secrets)), which the pane's shell reads
+    before it runs the agent. Only the names are needed here; Ansible masks every occurrence
+    of a value given here in the result, so give the names with empty values (as the
+    orchestration role does) when the result is used.
   - With O(session), also checks that the target has what the session needs (the C(tmux)
     program and the libtmux library for this Python), so that nothing is written on a target
     that cannot run the team.
@@ -36,14 +42,56 @@ extends_documentation_fragment:
 options:
   agents:
     description:
-      - The agents, each with C(name), C(role) (V(orchestrator) or V(worker)), C(command)
-        and optionally C(complexity) (V(high), V(medium), V(low)), C(uses_proxy),
-        C(type) (V(claude), V(codex), V(amp), V(generic), V(simulated); guessed from the
-        command), C(window), C(environment) and C(auto_restart) (the dispatcher respawns
-        the agent when its pane dies).
+      - The agents. An unknown key, a missing name or a value of the wrong type fails naming
+        the agent (its place in the list, or its name) and the key.
     type: list
     elements: dict
     required: true
+    suboptions:
+      name:
+        description:
+          - Name of the agent, unique in the team (letters, digits, C(-), C(_); not C(proxy)).
+        type: str
+        required: true
+      role:
+        description:
+          - What the agent does, V(orchestrator) (exactly one) or V(worker).
+        type: str
+        required: true
+      command:
+        description:
+          - The CLI the agent's pane runs.
+        type: str
+        required: true
+      complexity:
+        description:
+          - The complexity of the tasks a worker takes, V(high), V(medium) or V(low) (the routing table sends
+            each to the first worker declaring it).
+        type: str
+      uses_proxy:
+        description:
+          - The agent talks to the antigravity-claude-proxy (its own window, C(ANTHROPIC_BASE_URL)).
+        type: bool
+        default: false
+      type:
+        description:
+          - The CLI family (how the prompt is given, how the screen is read), V(claude), V(codex), V(amp),
+            V(generic) or V(simulated); guessed from the command.
+        type: str
+      window:
+        description:
+          - The window the agent's pane goes into, instead of the default layout's.
+        type: str
+      auto_restart:
+        description:
+          - The dispatcher respawns the agent when its pane dies (within its rate limit).
+        type: bool
+        default: false
+      environment:
+        description:
+          - The agent's own variables (API keys, tokens), NAME to value. Never returned nor logged;
+            the result names them only. The values reach the agent through its env file (see above).
+        type: dict
   routing:
     description:
       - "Complexity to worker name, such as C({high: antigravity, medium: amp, low: codex})."
@@ -191,20 +239,59 @@ typed_prompts:
   type: list
   elements: dict
 windows:
-  description: The O(moana.orchestration.tmux_session#module:windows) option for the team (empty without O(board)).
+  description: >-
+    The O(moana.orchestration.tmux_session#module:windows) option for the team (empty without O(board)).
+    A pane whose agent has an C(environment) names its O(moana.orchestration.tmux_session#module:windows[].panes[].env_file);
+    no value of it is here.
   returned: always
   type: list
   elements: dict
+team_dir:
+  description: O(team_dir) with C(~) expanded (empty without it).
+  returned: always
+  type: str
+bin_dir:
+  description: O(bin_dir) with C(~) expanded (empty without it).
+  returned: always
+  type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, _load_params
 from ansible_collections.moana.orchestration.plugins.module_utils import _process, _team
+
+# Checked by _team.validate before these (with the agent's name in the message); the values each key takes
+# are _team's (a normalised agent, as the team's record keeps it, has null where a key was not given).
+AGENT_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "role": {"type": "str", "required": True},
+    "command": {"type": "str", "required": True},
+    "complexity": {"type": "str"},
+    "uses_proxy": {"type": "bool", "default": False},
+    "type": {"type": "str"},
+    "window": {"type": "str"},
+    "auto_restart": {"type": "bool", "default": False},
+    "environment": {"type": "dict", "no_log": True},
+}
+
+
+def check_agents_first(raw: dict) -> None:
+    """Validate the agents as given, before the argument spec does, so that a mistake is named with the agent
+    and the key (the spec's own messages name neither); fail with the environment's values masked."""
+    try:
+        _team.validate(raw.get("agents"))
+    except _team.TeamError as exc:
+        # Every option as given (nothing more to refuse), nothing logged on the target, the values masked.
+        module = AnsibleModule(argument_spec={key: {"type": "raw"} for key in raw if not key.startswith("_ansible_")},
+                               supports_check_mode=True, no_log=True)
+        module.no_log_values.update(_team.secret_strings(raw.get("agents")))
+        module.fail_json(msg=str(exc))
 
 
 def main():
+    check_agents_first(_load_params())
     module = AnsibleModule(
         argument_spec={
-            "agents": {"type": "list", "elements": "dict", "required": True},
+            "agents": {"type": "list", "elements": "dict", "required": True, "options": AGENT_OPTIONS},
             "routing": {"type": "dict"},
             "project_dir": {"type": "str"},
             "board": {"type": "path"},
@@ -236,14 +323,13 @@ def main():
         if params["board"] and params["bin_dir"] and params["log_dir"]:
             windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
                                     params["prompts_dir"], params["proxy_log"], params["proxy_url"],
-                                    params["panes_per_window"], params["path"])
+                                    params["panes_per_window"], params["path"], params["team_dir"])
         dispatcher, prompts = {}, []
         if params["team_dir"]:
             prompts = _team.typed_prompts(agents, params["team_dir"])
         if params["session"] and params["team_dir"] and params["board"]:
-            dispatcher = _team.dispatcher_config(agents, routing, params["session"], params["board"], params["team_dir"],
-                                                 params["socket_name"], params["proxy_url"], params["restart"],
-                                                 params["dispatcher_scan"])
+            dispatcher = _team.dispatcher_config(agents, params["session"], params["board"], params["team_dir"],
+                                                 params["socket_name"], params["restart"], params["dispatcher_scan"])
         if params["session"]:
             missing = _team.missing_programs()
             if missing:
@@ -258,12 +344,11 @@ def main():
                                       "(-e orchestration_proxy_port=N)" % held)
     except _team.TeamError as exc:
         module.fail_json(msg=str(exc))
-    # An agent's own environment may hold keys: masked wherever they would show.
-    for agent in agents:
-        module.no_log_values.update(value for value in agent["environment"].values() if value)
+    # The agents' environments are no_log options (masked in the invocation and the target's log); the result
+    # holds their names only.
     module.exit_json(
         changed=False,
-        agents=[dict(agent, environment=sorted(agent["environment"])) for agent in agents],
+        agents=agents,
         orchestrator=next(a["name"] for a in agents if a["role"] == "orchestrator"),
         routing=routing,
         routing_text=_team.routing_text(routing),
@@ -271,6 +356,8 @@ def main():
         windows=windows,
         dispatcher=dispatcher,
         typed_prompts=prompts,
+        team_dir=params["team_dir"] or "",
+        bin_dir=params["bin_dir"] or "",
     )
 
 

@@ -66,21 +66,99 @@ def test_bad_teams_are_refused_with_the_agent_and_the_fix(team, routing, words):
     assert words in str(err.value)
 
 
-def test_windows_carry_commands_prompts_environment_and_logs():
-    agents, routing = T.validate(SEED)
+def test_windows_carry_commands_prompts_variables_and_logs_and_no_value():
+    team = [dict(SEED[0], environment={"ANTHROPIC_AUTH_TOKEN": "sk-8080"})] + SEED[1:]
+    agents, routing = T.validate(team)
     windows = T.windows(agents, routing, "/p/CLAUDE.md", "/home/u/my bin", "/p/logs",
-                        prompts_dir="/home/u/o'k", proxy_log="/p/logs/proxy.log", proxy_url="http://127.0.0.1:8080")
+                        prompts_dir="/home/u/o'k", proxy_log="/p/logs/proxy.log", proxy_url="http://127.0.0.1:8080",
+                        team_dir="/h/t")
     panes = {p["name"]: p for w in windows for p in w["panes"]}
     path = "export PATH='/home/u/my bin':\"$PATH\"; "  # paths quoted for the shell where they need it
-    assert panes["claude"]["command"] == path + "claude \"$(cat '/home/u/o'\"'\"'k/claude.md')\""
-    assert panes["amp"]["command"] == path + "amp -m large --dangerously-allow-all"  # typed once ready, not an argument
+    plain = "export ORCHESTRA_AGENT=%s ORCHESTRA_BOARD=/p/CLAUDE.md ORCHESTRA_ROUTING=high=antigravity,medium=amp,low=codex; "
+    assert panes["claude"]["command"] == plain % "claude" + path + "exec claude \"$(cat '/home/u/o'\"'\"'k/claude.md')\""
+    assert panes["amp"]["command"] == plain % "amp" + path + "exec amp -m large --dangerously-allow-all"  # typed once ready
     assert panes["proxy"]["command"] == "tail -n 100 -F /p/logs/proxy.log"
-    plain = panes["antigravity"]["variables"]
-    assert plain["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8080" and plain["ORCHESTRA_AGENT"] == "antigravity"
-    assert plain["ORCHESTRA_ROUTING"] == "high=antigravity,medium=amp,low=codex"
-    assert panes["antigravity"]["environment"] == {"ANTHROPIC_AUTH_TOKEN": "dummy"}
-    assert "ANTHROPIC_BASE_URL" not in panes["codex"]["variables"] and panes["codex"]["environment"] == {}
+    assert "=dummy ANTHROPIC_BASE_URL=http://127.0.0.1:8080 ORCHESTRA_AGENT=antigravity " in panes["antigravity"]["command"]
+    assert "ANTHROPIC_BASE_URL" not in panes["codex"]["command"]
     assert panes["codex"]["log_file"] == "/p/logs/codex.log"
+    # The secret reaches the pane through its env file only: the plan names the file, never the value.
+    assert panes["claude"]["env_file"] == "/h/t/env/claude.env" and "env_file" not in panes["amp"]
+    assert "sk-8080" not in repr(windows) and not any("environment" in p or "variables" in p for p in panes.values())
+    assert agents[0]["environment"] == ["ANTHROPIC_AUTH_TOKEN"]
+
+
+def test_an_agent_with_an_environment_needs_the_team_directory():
+    agents, routing = T.validate([dict(SEED[0], environment={"K": "v"})])
+    with pytest.raises(T.TeamError, match="agent 'claude' has an environment: give team_dir"):
+        T.windows(agents, routing, "/p/CLAUDE.md", "/b", "/l")
+
+
+def test_an_agent_using_the_proxy_keeps_its_own_key():
+    agents, routing = T.validate([SEED[0], SEED[2]])
+    dummy = next(k for k, v in T.agent_variables(agents[1], "/p", routing, "http://x").items() if v == "dummy")
+    agents, routing = T.validate([SEED[0], dict(SEED[2], environment={dummy: "sk-real"})])
+    command = T.windows(agents, routing, "/p/CLAUDE.md", "/b", "/l", proxy_url="http://x", team_dir="/t")[1]["panes"][0]["command"]
+    assert dummy not in command and "ANTHROPIC_BASE_URL=http://x" in command
+
+
+@pytest.mark.parametrize("environment, words", [
+    ("K=v", "environment must be a mapping of NAME: value"),
+    ({"1K": "v"}, "environment name '1K' must be letters, digits and '_'"),
+    ({"A-B": "v"}, "environment name 'A-B'"),
+    ({"K": None}, "environment.K must be a string, number or boolean"),
+    ({"K": {"nested": "sk-secret"}}, "environment.K must be a string, number or boolean"),
+    ({"ORCHESTRA_BOARD": "/elsewhere"}, "environment sets ORCHESTRA_BOARD, which the team sets for every agent"),
+])
+def test_a_bad_environment_is_named_without_its_value(environment, words):
+    with pytest.raises(T.TeamError) as err:
+        T.validate([dict(SEED[0], environment=environment)])
+    assert words in str(err.value) and "sk-secret" not in str(err.value)
+
+
+def test_secret_strings_are_what_ansible_masks():
+    agents = [{"environment": {"A": "sk", "B": 8080, "C": True, "D": "", "E": None}}, {"environment": "K=v"}, "junk"]
+    assert T.secret_strings(agents) == {"sk", "8080", "K=v"}
+    assert T.secret_strings("not a list") == set()
+
+
+@pytest.mark.parametrize("value", [
+    "plain", "with space", "it's", 'say "hi"', "$HOME and ${PATH} and `id` and $(id)", "back\\slash",
+    "two\nlines\n", "tab\tand\rreturn", "", "*", "~", "unicode \u00e9\u00e8 \u2603", "--dash", "a;b|c&d", "!bang",
+])
+def test_the_env_file_gives_the_shell_each_value_unchanged(value, tmp_path):
+    import subprocess
+
+    path = tmp_path / "agent.env"
+    path.write_text(T.env_file_text({"SECRET_VALUE": value, "OTHER": 7, "FLAG": True}))
+    for shell in ("sh", "bash"):
+        out = subprocess.run([shell, "-c", '. "$1" && printf %s "$SECRET_VALUE"', shell, str(path)],
+                             capture_output=True, check=True, env={"PATH": "/usr/bin:/bin"}).stdout
+        assert out.decode("utf-8") == value, shell
+    assert "export OTHER=7\nexport SECRET_VALUE=" in path.read_text() and "export FLAG=True" in path.read_text()
+
+
+def test_the_env_file_is_sorted_and_refuses_bad_names():
+    text = T.env_file_text({"B": "2", "A": "it's"})
+    assert text.splitlines()[1:] == ["export A='it'\"'\"'s'", "export B=2"]
+    with pytest.raises(T.TeamError, match="environment name 'A B'"):
+        T.env_file_text({"A B": "x"})
+    assert T.env_file("/h/t", "amp") == "/h/t/env/amp.env"
+
+
+@pytest.mark.parametrize("command, simple", [
+    ("claude", True), ("amp -m large --dangerously-allow-all", True), ("orchestra simulate --plan '/a b/p.json'", True),
+    ("/usr/bin/env FOO=1 codex", True), ("codex > /tmp/log 2>&1", False),
+    ("cd x && amp", False), ("amp; echo done", False), ("amp | tee log", False), ("(amp)", False), ("amp &", False),
+    ("FOO=1 amp", False), ("if true; then amp; fi", False), ("source venv/bin/activate", False), ("amp\ncodex", False),
+    ("echo 'unclosed", False), ("", False),
+])
+def test_exec_only_in_front_of_one_simple_command(command, simple):
+    assert T.simple_command(command) is simple
+
+
+def test_a_compound_command_runs_as_written():
+    agent = {"name": "a", "command": "cd sub && amp", "type": "amp"}
+    assert T.agent_command(agent, None, "/b").endswith("; cd sub && amp")
 
 
 def test_the_installed_launcher_is_the_checkout_launcher():
@@ -97,12 +175,10 @@ def test_amp_gets_its_prompt_typed_and_the_dispatcher_knows_names_not_values():
     agents, routing = T.validate(team)
     assert [a["name"] for a in agents if a["typed_prompt"]] == ["amp"]
     assert T.typed_prompts(agents, "/h") == [{"pane": "amp", "agent_type": "amp", "src": "/h/prompts/amp.md"}]
-    config = T.dispatcher_config(agents, routing, "moana-orchestration", "/p/CLAUDE.md", "/h", proxy_url="http://127.0.0.1:8080",
-                                 restart={"max": 2})
+    config = T.dispatcher_config(agents, "moana-orchestration", "/p/CLAUDE.md", "/h", restart={"max": 2})
     by_name = {a["name"]: a for a in config["agents"]}
     assert by_name["amp"]["auto_restart"] and not by_name["codex"]["auto_restart"]
-    assert by_name["claude"]["environment_names"] == ["ANTHROPIC_API_KEY", "ORCHESTRA_AGENT", "ORCHESTRA_BOARD",
-                                                      "ORCHESTRA_ROUTING"]
+    assert "environment_names" not in by_name["claude"]  # a restart runs the pane's command again: no value needed
     assert "sk-secret" not in repr(config)
     assert config["queue_dir"] == "/h/queue" and config["state_file"] == "/h/dispatch-state.json"
 
@@ -146,4 +222,4 @@ def test_a_target_without_tmux_or_libtmux_is_named_with_the_fix():
 def test_each_agent_finds_the_installed_clis_after_orchestra():
     agent = {"name": "a", "command": "amp", "type": "amp"}
     command = T.agent_command(agent, None, "/h/bin", ["/h/npm/bin", "/my dir/bin"])
-    assert command.startswith("export PATH=/h/bin:/h/npm/bin:'/my dir/bin':\"$PATH\"; amp")
+    assert command == "export PATH=/h/bin:/h/npm/bin:'/my dir/bin':\"$PATH\"; exec amp"
