@@ -76,8 +76,7 @@ def summary(entries: list[dict]) -> list[tuple]:
     return [(e["api"], e["user_text"], e["turns"], e["reply"]["kind"]) for e in entries]
 
 
-def test_claude_code_headless_runs_the_scripted_command_and_the_server_stands_in_for_the_proxy(tmp_path, real_clis,
-                                                                                              model_server):
+def test_claude_code_headless_runs_the_scripted_command_and_the_server_stands_in_for_the_proxy(tmp_path, real_clis, model_server):
     project = tmp_path / "project"
     project.mkdir()
     made = tmp_path / "made by claude.txt"

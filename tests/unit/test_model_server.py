@@ -125,7 +125,7 @@ def test_a_rule_fires_as_often_as_times_says_and_keeps_its_thread():
 
 def test_an_error_answers_one_request_and_the_retry_gets_the_next_reply():
     s = script(rules=[{"replies": [{"error": {"status": 429}}, {"error": {"status": 529}}, {"command": "touch f"}, {"text": "ok"}]}])
-    kinds = [s.choose("a", "anthropic", "go", 0, 1, CLAUDE_TOOLS)[1] for _ in range(3)]
+    kinds = [s.choose("a", "anthropic", "go", 0, 1, CLAUDE_TOOLS)[1] for _attempt in range(3)]
     assert kinds == [{"error": {"status": 429}}, {"error": {"status": 529}}, {"command": "touch f"}]
     assert s.choose("a", "anthropic", "go", 1, 1, CLAUDE_TOOLS)[1] == {"text": "ok"}
     # The same text from the start once the thread is done: a new conversation, the rule again.
@@ -159,8 +159,8 @@ def test_a_bad_scenario_is_refused_saying_why(scenario, message):
 def test_anthropic_stream_of_a_tool_call():
     events = parse_sse(M.sse(M.anthropic_events({"command": "touch f", "description": "Make f"}, "claude-opus-4-8",
                                                 CLAUDE_TOOLS, "msg_1", "toolu_1")))
-    assert [name for name, _ in events] == ["message_start", "content_block_start", "content_block_delta",
-                                            "content_block_stop", "message_delta", "message_stop"]
+    assert [name for name, _data in events] == ["message_start", "content_block_start", "content_block_delta",
+                                                "content_block_stop", "message_delta", "message_stop"]
     assert all(data["type"] == name for name, data in events)
     assert events[1][1]["content_block"] == {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {}}
     assert events[2][1]["delta"]["type"] == "input_json_delta"
@@ -174,7 +174,7 @@ def test_anthropic_stream_of_a_text_and_of_an_error_and_the_plain_message():
     assert events[2][1]["delta"] == {"type": "text_delta", "text": "Done."}
     assert events[4][1]["delta"]["stop_reason"] == "end_turn"
     failed = parse_sse(M.sse(M.anthropic_events({"error": {"status": 529, "in_stream": True}}, "m", [], "msg_1", "t")))
-    assert [name for name, _ in failed] == ["message_start", "error"]
+    assert [name for name, _data in failed] == ["message_start", "error"]
     assert failed[1][1]["error"]["type"] == "overloaded_error"
     plain = M.anthropic_message({"tool": "Write", "input": {"file_path": "/x"}}, "m", CLAUDE_TOOLS, "msg_1", "toolu_1")
     assert plain["content"] == [{"type": "tool_use", "id": "toolu_1", "name": "Write", "input": {"file_path": "/x"}}]
@@ -183,9 +183,9 @@ def test_anthropic_stream_of_a_text_and_of_an_error_and_the_plain_message():
 
 def test_responses_stream_of_a_tool_call_and_of_a_message():
     events = parse_sse(M.sse(M.openai_events({"command": "touch f"}, "gpt-5.5", CODEX_TOOLS, "resp_1", "item_1", "call_1")))
-    assert [name for name, _ in events] == ["response.created", "response.output_item.added",
-                                            "response.output_item.done", "response.completed"]
-    assert [data["sequence_number"] for _, data in events] == [0, 1, 2, 3]
+    assert [name for name, _data in events] == ["response.created", "response.output_item.added",
+                                                "response.output_item.done", "response.completed"]
+    assert [data["sequence_number"] for _name, data in events] == [0, 1, 2, 3]
     item = events[2][1]["item"]
     assert (item["type"], item["name"], item["call_id"], json.loads(item["arguments"])) == (
         "function_call", "exec_command", "call_1", {"cmd": "touch f"})
@@ -199,10 +199,10 @@ def test_responses_stream_of_a_tool_call_and_of_a_message():
 
 def test_responses_errors():
     failed = parse_sse(M.sse(M.openai_events({"error": {"status": 500, "in_stream": True}}, "m", [], "r", "i", "c")))
-    assert [name for name, _ in failed] == ["response.created", "response.failed"]
+    assert [name for name, _data in failed] == ["response.created", "response.failed"]
     assert failed[1][1]["response"]["error"]["type"] == "api_error"
-    assert M.error_body("openai", {"status": 429}) == (429, {"error": {"type": "rate_limit_error", "code": "rate_limit_error",
-                                                                         "message": "scripted rate_limit_error", "param": None}})
+    limited = {"error": {"type": "rate_limit_error", "code": "rate_limit_error", "message": "scripted rate_limit_error", "param": None}}
+    assert M.error_body("openai", {"status": 429}) == (429, limited)
     assert M.error_body("anthropic", {"status": 529, "message": "Overloaded"}) == (
         529, {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
 
