@@ -26,7 +26,7 @@ description:
   - Stopping sends SIGTERM to the process group, to every descendant (including
     children that left the group with setsid) and to every process that still
     carries the random token put in its environment; SIGKILL after O(stop_timeout).
-  - With O(listen=loopback), the process may listen on loopback addresses only (127.0.0.0/8, C(::1)): the
+  - With O(listen=loopback), the process may listen on loopback addresses only (127.0.0.0/8, C(::1)). The
     TCP sockets held by it, its group and its descendants are read from C(/proc) once it is ready, and a
     listener on any other address (such as C(0.0.0.0)) stops it and fails the task, naming the address and
     the fix. A running process found listening beyond loopback is restarted (and so stopped if it still does).
