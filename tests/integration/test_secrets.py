@@ -22,7 +22,7 @@ import threading
 
 import pytest
 
-from conftest import REPO, wait_for
+from conftest import REPO, free_port, wait_for
 
 pytestmark = pytest.mark.playbook
 
@@ -240,6 +240,40 @@ def test_an_agent_whose_environment_is_removed_loses_its_file(team):
     assert started.result("Ensure the session, its windows and one pane per agent")["restarted"] == ["amp"]
     assert os.listdir(team.team_dir / "env") == []
     assert "MOANA_TEST_SECRET" not in team.environ(team.panes()["amp"]["pid"])
+
+
+def test_the_proxys_environment_reaches_the_proxy_only(playbook, tmux, tmp_path):
+    """orchestration_proxy_environment goes to background_process's environment: the proxy (a stand-in) gets it,
+    no command line, output or result shows it."""
+    secret, port = secrets.token_hex(16), free_port()
+    standin = REPO / "tests" / "integration" / "programs" / "proxy_standin.py"
+    settings = {"orchestration_agents": [
+        {"name": "boss", "role": "orchestrator", "command": "orchestra simulate --role orchestrator"},
+        {"name": "antigravity", "role": "worker", "complexity": "high", "uses_proxy": True, "command": "orchestra simulate"}],
+        "orchestration_project_dir": str(tmp_path / "project"), "orchestration_home": str(tmp_path / "home"),
+        "orchestration_tmux_socket_name": tmux.socket_name, "orchestration_stop_timeout": 3,
+        "orchestration_command_link": "", "orchestration_dispatcher": False, "orchestration_proxy_port": port,
+        "orchestration_proxy_command": "%s %s %d" % (sys.executable, standin, port),
+        "orchestration_proxy_dir": str(tmp_path / "proxy"), "orchestration_proxy_pidfile": str(tmp_path / "proxy.pid"),
+        "orchestration_proxy_environment": {"MOANA_PROXY_SECRET": secret}}
+    (tmp_path / "vars.json").write_text(json.dumps(settings))
+
+    def run(name):
+        return playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"), "-vvv")
+
+    try:
+        with CommandLines([secret.encode()]) as lines:
+            started = run("start")
+        assert started.returncode == 0, started.stdout[-5000:]
+        assert leaks(secret, started) == [] and lines.found == {}, lines.found
+        pid = json.loads((tmp_path / "proxy.pid").read_text())["pid"]
+        with open("/proc/%d/environ" % pid, "rb") as stream:
+            assert ("MOANA_PROXY_SECRET=%s" % secret).encode() in stream.read().split(b"\0")
+        assert files_holding(secret, tmp_path / "project") == [] and files_holding(secret, tmp_path / "home") == []
+        assert secret not in (tmp_path / "proxy.pid").read_text()
+    finally:
+        stopped = run("stop")
+    assert stopped.returncode == 0 and leaks(secret, stopped) == []
 
 
 def target_logs() -> tuple[list[str] | None, str]:
