@@ -43,7 +43,7 @@ if [ "${1:-}" = "--test" ] && command -v npm >/dev/null; then
     npm install -g --prefix "$prefix" --no-audit --no-fund --ignore-scripts "antigravity-claude-proxy@$proxy_version" >/dev/null 2>&1 &
     proxy_job=$!
   fi
-  # The real Claude Code and Codex for the scripted-model tests (tests/integration/test_model_server.py),
+  # The real Claude Code and Codex for the scripted-model tests (tests/integration/test_scripted_real_clis.py),
   # pinned like the fixture that installs them if this did not (tests/integration/conftest.py: real_clis).
   clis=()
   for cli in @anthropic-ai/claude-code@2.1.197 @openai/codex@0.169.0; do
