@@ -22,8 +22,8 @@ options:
     default: 10
 notes:
   - Every write is a locked, atomic replace of the file (temporary file beside it,
-    fsync, rename) that keeps the file's mode, owner and group (where the writer may set
-    them, as root may: a run with become leaves a user's board the user's); text outside
+    fsync, rename) that keeps the file's mode, owner and group where the writer may set
+    them (root may, so a run with become leaves a user's board the user's); text outside
     the managed markers and entries not touched are written back byte for byte.
   - The lock file and the archive, when created, take the board's mode and owner.
   - Completions beyond 20 and messages beyond 50 or older than 7 days move, oldest
