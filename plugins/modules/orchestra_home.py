@@ -72,7 +72,6 @@ options:
         content differs are written; files in that directory of agents not given are removed.
       - Never logged nor returned; RV(secrets_changed) names the agents whose file changed.
     type: dict
-    no_log: true
   link:
     description:
       - Where to link the C(orchestra) command so that the user's shell finds it (such as

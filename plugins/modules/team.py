@@ -27,7 +27,7 @@ description:
     on C(PATH), then runs the agent's CLI (with C(exec) when it is one simple command, so the
     pane's process is the agent's); Claude Code and Codex get their initial prompt file as argument.
     All of it is in the command, so a respawn (the dispatcher's auto-restart) gets it again.
-  - An agent's own C(environment) (API keys, tokens) is never in the result: the plan names
+  - An agent's own C(environment) (API keys, tokens) is never in the result. The plan names
     its file (O(team_dir)C(/env/NAME.env), written by M(moana.orchestration.orchestra_home)
     with O(moana.orchestration.orchestra_home#module:secrets)), which the pane's shell reads
     before it runs the agent. Only the names are needed here; Ansible masks every occurrence
@@ -158,7 +158,7 @@ options:
     type: str
   team_dir:
     description:
-      - The team's own directory: its prompts (C(prompts/NAME.md)), the dispatcher's memory and queue.
+      - The team's own directory, with its prompts (C(prompts/NAME.md)), the dispatcher's memory and queue and the agents' env files (C(env/NAME.env)).
     type: path
   restart:
     description:
@@ -274,9 +274,11 @@ AGENT_OPTIONS = {
 }
 
 
-def check_agents_first(raw: dict) -> None:
+def check_agents_first(raw) -> None:
     """Validate the agents as given, before the argument spec does, so that a mistake is named with the agent
     and the key (the spec's own messages name neither); fail with the environment's values masked."""
+    if not isinstance(raw, dict):  # no parameters to read (the argument spec is being introspected)
+        return
     try:
         _team.validate(raw.get("agents"))
     except _team.TeamError as exc:

@@ -25,7 +25,7 @@ description:
   - A new session is built with a few chained tmux calls; no environment value
     appears on the command line of the tmux server it may start.
   - Values that must stay secret go in a pane's O(windows[].panes[].env_file), which the pane's
-    shell reads before its command: they then reach the pane's program only, never a command line
+    shell reads before its command. They then reach the pane's program only, never a command line
     (as O(environment) and O(windows[].panes[].environment) do, briefly, on the tmux client's), the
     session's tmux environment or a tmux option, and a respawn reads the file again.
 extends_documentation_fragment:

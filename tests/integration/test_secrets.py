@@ -192,8 +192,12 @@ def test_an_agents_secret_reaches_its_process_and_nothing_else(team, tmux):
     pid = panes["amp"]["pid"]
     with CommandLines(needles) as lines:
         os.kill(pid, signal.SIGKILL)
-        respawned = wait_for(lambda: (lambda p: p if p["pid"] != pid and not p["dead"] else None)(team.panes()["amp"]),
-                             30, "amp's respawn by the dispatcher")
+
+        def respawned_pane():
+            now = team.panes()["amp"]
+            return now if now["pid"] != pid and not now["dead"] else None
+
+        respawned = wait_for(respawned_pane, 30, "amp's respawn by the dispatcher")
         again = wait_for(lambda: team.environ(respawned["pid"]).get("MOANA_TEST_SECRET"), 10, "the respawned amp's environment")
     assert again == secret and lines.found == {}, lines.found
     assert team.environ(respawned["pid"])["ORCHESTRA_BOARD"] == str(team.project / "CLAUDE.md")

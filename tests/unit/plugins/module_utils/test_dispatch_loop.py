@@ -479,7 +479,8 @@ def test_the_status_file_records_each_agents_screen_state_and_since_when(tmp_pat
     path = tmp_path / "state.status.json"
     dispatcher.scan()
     first = json.loads(path.read_text())
-    assert first["pid"] == os.getpid() and first["board_id"] == B.load(board).board_id() is not None
+    board_id = B.load(board).board_id()
+    assert first["pid"] == os.getpid() and board_id is not None and first["board_id"] == board_id
     assert set(first["agents"]) == {"claude", "amp", "codex"} and first["agents"]["amp"]["since"] == 5000.0
     mtime = path.stat().st_mtime_ns
     wall.sleep(30)
