@@ -128,3 +128,20 @@ def test_orchestra_home_refuses_bad_secrets_before_writing_anything(secrets, wor
 def test_orchestra_home_needs_the_team_directory_for_secrets(tmp_path, capsys):
     result = run_module(orchestra_home, {"path": str(tmp_path / "home"), "secrets": {"amp": {"K": SECRET}}}, capsys)
     assert result["failed"] is True and "secrets needs team_dir" in result["msg"]
+
+
+@pytest.mark.parametrize("module, args", [
+    (team, {"agents": AGENTS}),
+    (team, {"agents": [dict(AGENTS[0], colour="red"), AGENTS[1]]}),  # refused by the early check
+    (orchestra_home, {"path": "HOME", "team_dir": "TEAM", "secrets": {"amp": {"AMP_API_KEY": SECRET, "N": 8080}}}),
+])
+def test_what_the_target_logs_of_an_invocation_holds_no_value(module, args, tmp_path, capsys, monkeypatch):
+    """The message (and fields) Ansible sends to the target's journal or syslog, caught where it is sent."""
+    from ansible.module_utils import basic
+
+    logged = []
+    monkeypatch.setattr(basic.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append((msg, log_args)))
+    args = {k: str(tmp_path / v) if v in ("HOME", "TEAM") else v for k, v in args.items()}
+    run_module(module, args, capsys)
+    assert all(SECRET not in repr(entry) and "8080" not in repr(entry) for entry in logged), logged
+    assert logged or module is team and "colour" in repr(args)  # logged unless failed before the spec ran
