@@ -123,20 +123,25 @@ def listeners(proc: str = "/proc") -> list[tuple[str, int, int]]:
     return found
 
 
+def _descriptor_targets(pid: int, proc: str = "/proc"):
+    """What each open descriptor of ``pid`` points to (``socket:[INODE]`` for a socket); none when unreadable."""
+    try:
+        descriptors = os.listdir("%s/%d/fd" % (proc, pid))
+    except OSError:
+        return
+    for fd in descriptors:
+        try:
+            yield os.readlink("%s/%d/fd/%s" % (proc, pid, fd))
+        except OSError:
+            continue
+
+
 def socket_owners(inodes, proc: str = "/proc") -> dict[int, int]:
     """Socket inode -> pid, for the processes whose descriptors this user may read."""
     wanted = {"socket:[%d]" % inode: inode for inode in inodes}
     owners: dict[int, int] = {}
     for pid in _all_pids():
-        try:
-            descriptors = os.listdir("%s/%d/fd" % (proc, pid))
-        except OSError:
-            continue
-        for fd in descriptors:
-            try:
-                target = os.readlink("%s/%d/fd/%s" % (proc, pid, fd))
-            except OSError:
-                continue
+        for target in _descriptor_targets(pid, proc):
             if target in wanted:
                 owners.setdefault(wanted[target], pid)
         if len(owners) == len(wanted):
@@ -211,15 +216,7 @@ def socket_inodes(pids, proc: str = "/proc") -> set[int]:
     """Inodes of the sockets the processes ``pids`` hold open (those whose descriptors this user may read)."""
     found = set()
     for pid in pids:
-        try:
-            descriptors = os.listdir("%s/%d/fd" % (proc, pid))
-        except OSError:
-            continue
-        for fd in descriptors:
-            try:
-                target = os.readlink("%s/%d/fd/%s" % (proc, pid, fd))
-            except OSError:
-                continue
+        for target in _descriptor_targets(pid, proc):
             if target.startswith("socket:[") and target.endswith("]"):
                 found.add(int(target[8:-1]))
     return found
