@@ -253,6 +253,11 @@ def layout(agents: list[dict], proxy_log: str | None, panes_per_window: int = 4)
     return [{"name": window, "panes": placed[window]} for window in order]
 
 
+# Codex runs its tools' commands with a PATH of its own (its vendor directory, then the login default), which
+# loses the directories the pane put first: `orchestra` would not be found. Its shell environment policy sets
+# the pane's PATH, as the pane's shell expands it when the CLI starts.
+CODEX_TOOL_PATH = '-c "shell_environment_policy.set.PATH=\\"$PATH\\""'
+
 # What each CLI leaves on; amp and generic programs are ended by the stop's signals.
 EXIT_TEXT = {"claude": "/exit", "codex": "/quit", "simulated": "/exit"}
 
@@ -295,6 +300,8 @@ def agent_command(agent: dict, prompt_file: str | None, bin_dir: str, path: tupl
     command = agent["command"]
     if simple_command(command):
         command = "exec " + command
+        if agent["type"] == "codex":
+            command += " " + CODEX_TOOL_PATH
     if prompt_file and agent["type"] in PROMPT_AS_ARGUMENT:
         command = '%s "$(cat %s)"' % (command, shlex.quote(prompt_file))
     exports = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted((variables or {}).items()))

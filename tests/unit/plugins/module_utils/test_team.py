@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import tomllib
+
 import pytest
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _team as T
@@ -223,3 +227,18 @@ def test_each_agent_finds_the_installed_clis_after_orchestra():
     agent = {"name": "a", "command": "amp", "type": "amp"}
     command = T.agent_command(agent, None, "/h/bin", ["/h/npm/bin", "/my dir/bin"])
     assert command == "export PATH=/h/bin:/h/npm/bin:'/my dir/bin':\"$PATH\"; exec amp"
+
+
+def test_codex_gives_its_tool_shell_the_panes_path_so_orchestra_is_found_there():
+    """Codex runs its tools' commands with a PATH of its own; the pane's (orchestra first) is set in its policy,
+    expanded by the pane's shell, quoted for TOML inside the shell's double quotes."""
+    codex = T.agent_command({"name": "c", "command": "codex --yolo", "type": "codex"}, "/p/c.md", "/h/bin")
+    assert codex == ('export PATH=/h/bin:"$PATH"; exec codex --yolo -c "shell_environment_policy.set.PATH=\\"$PATH\\""'
+                     ' "$(cat /p/c.md)"')
+    env = dict(os.environ, PATH="/my dïr/bin:/usr/bin:/bin")
+    argv = subprocess.run(["bash", "-c", codex.replace("exec codex --yolo", "printf '%s\\n'").replace(' "$(cat /p/c.md)"', "")],
+                          env=env, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert argv == ["-c", 'shell_environment_policy.set.PATH="/h/bin:/my dïr/bin:/usr/bin:/bin"']
+    assert tomllib.loads(argv[1])["shell_environment_policy"]["set"]["PATH"] == "/h/bin:/my dïr/bin:/usr/bin:/bin"
+    # A compound command is left as written: the option would land on its last program.
+    assert "shell_environment_policy" not in T.agent_command({"name": "c", "command": "cd x && codex", "type": "codex"}, None, "/b")
