@@ -16,6 +16,7 @@ the real CLIs.
 
 from __future__ import annotations
 
+import re
 import time
 
 try:
@@ -31,6 +32,11 @@ TAIL = 14
 STARTING_SECONDS = 30.0
 # Where only motion tells work (Amp, generic): the screen must be still this long to read idle.
 QUIET_SECONDS = 1.0
+# Dialogs of every CLI: a list of numbered choices, one of them selected with a marker ("› 1. Trust and
+# continue" / "  2. Back"), or a footer that says how to answer.
+SELECTION_MARKERS = ("›", "❯", ">")
+CHOICE = re.compile(r"^\s*(?:[›❯>]\s*)?(\d{1,2})[.)]\s+\S")
+DIALOG_FOOTERS = ("enter continue", "enter/esc confirm")
 
 
 class Patterns:
@@ -40,7 +46,8 @@ class Patterns:
 
     def __init__(self, waiting: tuple[str, ...] = (), busy: tuple[str, ...] = (), prompt: tuple[str, ...] = (),
                  box: bool = False, busy_when_changing: bool = False, prompt_last: bool = False,
-                 submit_key: str = "Enter", submit_delay: float = 0.3):
+                 submit_key: str = "Enter", submit_delay: float = 0.3, clear_key: str | None = None,
+                 pasted: tuple[str, ...] = ()):
         self.waiting = tuple(w.lower() for w in waiting)
         self.busy = tuple(b.lower() for b in busy)
         self.prompt = prompt
@@ -49,6 +56,10 @@ class Patterns:
         self.busy_when_changing = busy_when_changing  # no busy text known: a screen that moves is working
         # The real TUIs take fast input as a paste: the submit key waits a moment.
         self.submit_key, self.submit_delay = submit_key, submit_delay
+        # The key that empties the input line (pressed again for each wrapped row), None when none is known.
+        self.clear_key = clear_key
+        # What the input line shows instead of a long paste (regular expressions).
+        self.pasted = tuple(re.compile(p) for p in pasted)
 
 
 PATTERNS = {
@@ -60,6 +71,7 @@ PATTERNS = {
                  "Enter to confirm", "Press Enter to continue", "Choose the text style"),
         busy=("esc to interrupt",),
         prompt=("❯", ">"),
+        submit_delay=0.3, clear_key="C-u", pasted=(r"\[Pasted text #\d+(?: \+\d+ lines?)?\]",),
     ),
     # Codex 0.169: sign-in and approval screens; "• Working (3s • esc to interrupt)"; the prompt is a "›" line.
     "codex": Patterns(
@@ -68,6 +80,7 @@ PATTERNS = {
                  "Press enter to confirm"),
         busy=("esc to interrupt",),
         prompt=("›",),
+        submit_delay=0.3, clear_key="C-u", pasted=(r"\[Pasted Content \d+ chars\]",),
     ),
     # Amp: a login question and onboarding pages, then an input box; no busy text is known, so a screen
     # that changes between two reads (its spinner) counts as working.
@@ -99,6 +112,25 @@ def _has_prompt(lines: list[str], prompt: tuple[str, ...]) -> bool:
     return any(line.lstrip().startswith(prompt) for line in lines) if prompt else False
 
 
+def _has_choices(lines: list[str]) -> bool:
+    """A dialog's numbered choices: the last line that starts with a selection marker is a numbered choice
+    next to the one numbered one more or one less. (A numbered list typed earlier shows in a transcript
+    with the marker too, but the input prompt's own marker line comes after it.)"""
+    marked = [i for i, line in enumerate(lines) if line.lstrip().startswith(SELECTION_MARKERS)]
+    if not marked:
+        return False
+    number = _choice_number(lines[marked[-1]])
+    if number is None:
+        return False
+    around = [_choice_number(lines[i]) for i in (marked[-1] - 1, marked[-1] + 1) if 0 <= i < len(lines)]
+    return number - 1 in around or number + 1 in around
+
+
+def _choice_number(line: str) -> int | None:
+    match = CHOICE.match(line)
+    return int(match.group(1)) if match else None
+
+
 def _has_box(lines: list[str]) -> bool:
     bottom = [i for i, line in enumerate(lines) if line.lstrip().startswith("╰")]
     return bool(bottom) and any(line.lstrip().startswith("╭") for line in lines[:bottom[-1]])
@@ -118,7 +150,7 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     patterns = patterns_of(agent_type)
     last = tail(lines, 1 if patterns.prompt_last else TAIL)
     text = "\n".join(last).lower()
-    if any(needle in text for needle in patterns.waiting):
+    if any(needle in text for needle in patterns.waiting + DIALOG_FOOTERS) or _has_choices(last):
         return "waiting"
     if any(needle in text for needle in patterns.busy):
         return "busy"

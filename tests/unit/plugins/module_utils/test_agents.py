@@ -44,6 +44,50 @@ def test_busy_claude_keeps_its_prompt_line_but_reads_busy():
     assert A.classify("claude", lines) == "busy"
 
 
+@pytest.mark.parametrize("name", ["codex-waiting-trust", "codex-waiting-model", "claude-waiting-permission",
+                                  "claude-waiting-trust", "claude-waiting-api-key"])
+def test_every_numbered_choice_dialog_is_waiting_by_its_choices_alone(name):
+    lines = screen(name)
+    assert A._has_choices(A.tail(lines))
+    # Without the dialog's own words: the choices and the selection marker are enough.
+    bare = [line for line in A.tail(lines) if A.CHOICE.match(line)]
+    assert A.classify("codex", bare) == "waiting" and A.classify("claude", bare) == "waiting"
+
+
+def test_codex_dialogs_show_a_prompt_like_marker_but_read_waiting():
+    for name in ("codex-waiting-trust", "codex-waiting-model"):
+        lines = screen(name)
+        assert any(line.startswith("› 1. ") for line in lines)
+        assert A.classify("codex", lines) == "waiting"
+
+
+def test_a_numbered_list_in_the_transcript_above_the_prompt_is_not_a_dialog():
+    idle = screen("codex-idle-finished")
+    at = max(i for i, line in enumerate(idle) if line.startswith("› Ask Codex"))
+    with_list = idle[:at] + ["› 1. first do this", "  2. then that", ""] + idle[at:]
+    assert A.classify("codex", with_list) == "idle"
+    claude = screen("claude-idle-finished")
+    at = max(i for i, line in enumerate(claude) if line.startswith("❯"))
+    assert A.classify("claude", claude[:at] + ["❯ 1. first", "  2. second"] + claude[at:]) == "idle"
+
+
+def test_the_selection_may_be_on_any_choice():
+    assert A.classify("codex", ["  1. Try new model", "› 2. Use existing model"]) == "waiting"
+    # A lone numbered line is no list of choices.
+    assert A.classify("codex", ["› 2. Use existing model"], age=300) != "waiting"
+    assert A.classify("claude", ["❯ 1. Yes", "", "something else"], age=300) != "waiting"
+
+
+def test_real_screens_against_the_scripted_model_server_read_as_the_cli_shows():
+    # Idle with a placeholder on the prompt line, busy with the prompt line still shown, idle again after.
+    assert A.classify("codex", screen("codex-idle-scripted")) == "idle"
+    assert any("› Ask Codex to do anything" in line for line in screen("codex-idle-scripted"))
+    for name in ("claude-busy-command", "claude-busy-reply", "codex-busy-command", "codex-busy-reply"):
+        assert A.classify(name.split("-")[0], screen(name)) == "busy", name
+    for name in ("claude-idle-finished", "codex-idle-finished"):
+        assert A.classify(name.split("-")[0], screen(name)) == "idle", name
+
+
 def test_dead_and_exited_to_a_shell_win_over_the_screen():
     idle = screen("claude-idle")
     assert A.classify("claude", idle, dead=True) == "dead"
@@ -114,6 +158,9 @@ def test_where_only_motion_tells_work_a_screen_must_be_still_a_while_to_read_idl
 
 
 def test_each_type_says_how_it_takes_typed_input():
-    assert (A.patterns_of("claude").submit_key, A.patterns_of("claude").submit_delay) == ("Enter", 0.3)
+    assert A.patterns_of("claude").submit_key == "Enter" and A.patterns_of("claude").clear_key == "C-u"
+    assert A.patterns_of("codex").pasted[0].search("› [Pasted Content 2289 chars]")
+    assert A.patterns_of("claude").pasted[0].search("❯ [Pasted text #1 +4 lines]")
+    assert A.patterns_of("generic").clear_key is None
     assert A.patterns_of("simulated").submit_delay == 0.05
     assert A.patterns_of("no-such-type") is A.PATTERNS["generic"]
