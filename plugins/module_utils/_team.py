@@ -309,12 +309,16 @@ def agent_command(agent: dict, prompt_file: str | None, bin_dir: str, path: tupl
                                                ":".join(shlex.quote(d) for d in [bin_dir, *path]), command)
 
 
-def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url: str | None) -> dict[str, str]:
+def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url: str | None,
+                    auto_update: bool = True) -> dict[str, str]:
     """Plain variables of an agent's pane (shown in output): how to reach the board and the proxy.
 
     An agent using the proxy gets ANTHROPIC_AUTH_TOKEN=dummy (the proxy holds the real keys) unless its own
-    environment sets that variable."""
+    environment sets that variable. Without ``auto_update``, Claude Code agents get DISABLE_AUTOUPDATER=1: an
+    unattended team keeps the version it was started with (the updater reinstalls the CLI globally)."""
     variables = {"ORCHESTRA_AGENT": agent["name"], "ORCHESTRA_BOARD": board, "ORCHESTRA_ROUTING": routing_text(routing)}
+    if not auto_update and agent["type"] == "claude":
+        variables["DISABLE_AUTOUPDATER"] = "1"
     if agent["uses_proxy"] and proxy_url:
         variables["ANTHROPIC_BASE_URL"] = proxy_url
         if "ANTHROPIC_AUTH_TOKEN" not in agent["environment"]:
@@ -324,7 +328,8 @@ def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url:
 
 def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: str, log_dir: str,
             prompts_dir: str | None = None, proxy_log: str | None = None, proxy_url: str | None = None,
-            panes_per_window: int = 4, path: tuple | list = (), team_dir: str | None = None) -> list[dict]:
+            panes_per_window: int = 4, path: tuple | list = (), team_dir: str | None = None,
+            auto_update: bool = True) -> list[dict]:
     """The ``windows`` option of tmux_session for the whole team (commands, env files, pane logs).
 
     No value of an agent's environment is in it: a pane whose agent has one names its env file
@@ -344,7 +349,7 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
             prompt = "%s/%s.md" % (prompts_dir, name) if prompts_dir else None
             pane = {
                 "name": name,
-                "command": agent_command(agent, prompt, bin_dir, path, agent_variables(agent, board, routing, proxy_url)),
+                "command": agent_command(agent, prompt, bin_dir, path, agent_variables(agent, board, routing, proxy_url, auto_update)),
                 "log_file": "%s/%s.log" % (log_dir, name),
                 "exit_text": EXIT_TEXT.get(agent["type"]),
             }

@@ -170,6 +170,12 @@ options:
       - Seconds between the dispatcher's looks at the panes (status line, dead agents).
     type: float
     default: 5
+  auto_update:
+    description:
+      - Let Claude Code update itself. V(false) exports C(DISABLE_AUTOUPDATER=1) in the panes of agents
+        of type C(claude), so an unattended team keeps the version it was started with.
+    type: bool
+    default: true
 attributes:
   platform:
     platforms: posix
@@ -311,6 +317,7 @@ def main():
             "path": {"type": "list", "elements": "path", "default": []},
             "restart": {"type": "dict"},
             "dispatcher_scan": {"type": "float", "default": 5.0},
+            "auto_update": {"type": "bool", "default": True},
         },
         required_together=[("board", "bin_dir", "log_dir")],
         supports_check_mode=True,
@@ -325,7 +332,8 @@ def main():
         if params["board"] and params["bin_dir"] and params["log_dir"]:
             windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
                                     params["prompts_dir"], params["proxy_log"], params["proxy_url"],
-                                    params["panes_per_window"], params["path"], params["team_dir"])
+                                    params["panes_per_window"], params["path"], params["team_dir"],
+                                    params["auto_update"])
         dispatcher, prompts = {}, []
         if params["team_dir"]:
             prompts = _team.typed_prompts(agents, params["team_dir"])

@@ -242,3 +242,15 @@ def test_codex_gives_its_tool_shell_the_panes_path_so_orchestra_is_found_there()
     assert tomllib.loads(argv[1])["shell_environment_policy"]["set"]["PATH"] == "/h/bin:/my dïr/bin:/usr/bin:/bin"
     # A compound command is left as written: the option would land on its last program.
     assert "shell_environment_policy" not in T.agent_command({"name": "c", "command": "cd x && codex", "type": "codex"}, None, "/b")
+
+
+def test_without_auto_update_claude_agents_get_the_updater_off_and_others_nothing():
+    claude, amp = T.validate([{"name": "c", "role": "orchestrator", "command": "claude"},
+                              {"name": "a", "role": "worker", "command": "amp"}])[0]
+    assert T.agent_variables(claude, "/b", {}, None, auto_update=False)["DISABLE_AUTOUPDATER"] == "1"
+    assert "DISABLE_AUTOUPDATER" not in T.agent_variables(claude, "/b", {}, None)
+    assert "DISABLE_AUTOUPDATER" not in T.agent_variables(amp, "/b", {}, None, auto_update=False)
+    panes = T.windows([claude, amp], {}, "/b", "/bin", "/logs", auto_update=False)[0]["panes"]
+    assert ["DISABLE_AUTOUPDATER=1" in pane["command"] for pane in panes] == [True, False]
+    # An agent may still set it in its own environment (the team sets it only when told).
+    T.validate([{"name": "c", "role": "orchestrator", "command": "claude", "environment": {"DISABLE_AUTOUPDATER": "1"}}])
