@@ -58,7 +58,8 @@ class Patterns:
         self.submit_key, self.submit_delay = submit_key, submit_delay
         # The key that empties the input line (pressed again for each wrapped row), None when none is known.
         self.clear_key = clear_key
-        # What the input line shows instead of a long paste (regular expressions).
+        # What the input line shows instead of a long paste (regular expressions; the groups ``chars`` and
+        # ``lines`` are the paste's count of characters and of line breaks).
         self.pasted = tuple(re.compile(p) for p in pasted)
 
 
@@ -71,7 +72,7 @@ PATTERNS = {
                  "Enter to confirm", "Press Enter to continue", "Choose the text style"),
         busy=("esc to interrupt",),
         prompt=("❯", ">"),
-        submit_delay=0.3, clear_key="C-u", pasted=(r"\[Pasted text #\d+(?: \+\d+ lines?)?\]",),
+        submit_delay=0.3, clear_key="C-u", pasted=(r"\[Pasted text #\d+(?: \+(?P<lines>\d+) lines?)?\]",),
     ),
     # Codex 0.169: sign-in and approval screens; "• Working (3s • esc to interrupt)"; the prompt is a "›" line.
     "codex": Patterns(
@@ -80,7 +81,7 @@ PATTERNS = {
                  "Press enter to confirm"),
         busy=("esc to interrupt",),
         prompt=("›",),
-        submit_delay=0.3, clear_key="C-u", pasted=(r"\[Pasted Content \d+ chars\]",),
+        submit_delay=0.3, clear_key="C-u", pasted=(r"\[Pasted Content (?P<chars>\d+) chars\]",),
     ),
     # Amp: a login question and onboarding pages, then an input box; no busy text is known, so a screen
     # that changes between two reads (its spinner) counts as working.

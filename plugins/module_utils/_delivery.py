@@ -10,7 +10,11 @@ pasted from a tmux buffer with bracketed paste, so a TUI takes it as one
 input; the submit key sent on its own after a pause; and a check that the
 text left the input line, with the submit key retried a few times, because a
 TUI busy redrawing can drop a key. Only an idle agent is typed to; otherwise
-the caller is told to queue. Standard library only.
+the caller is told to queue. Before the submit key, the whole text must show on
+the input line, ending at the cursor: a dialog that came up and took keys, or a
+paste cut short, would otherwise submit a part of it (or answer the dialog).
+Then nothing is submitted, what was typed is cleared when the input line holds
+only it, and the caller is told to queue. Standard library only.
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
 LITERAL_LIMIT = 200
 # Bytes per set-buffer command (tmux refuses messages over 16 KiB).
 CHUNK_BYTES = 4000
+# Seconds the typed text may take, past the submit pause, to show whole on the input line.
+SHOW_TIMEOUT = 2.0
+# A text longer than the screen shows only its end: this many of its last characters (whitespace aside)
+# filling the screen up to the cursor count as the whole.
+OVERFLOW_CHARS = 200
 
 
 class DeliveryError(RuntimeError):
@@ -108,6 +117,77 @@ def _input_mark(screen) -> tuple:
     return (screen.facts.get("cursor_y"), screen.cursor_line) if screen else (None, "")
 
 
+def squeeze(text: str) -> str:
+    """The text without whitespace: how it compares with a screen that wrapped and indented it."""
+    return "".join(text.split())
+
+
+def _up_to_cursor(screen) -> list[str]:
+    row = screen.facts.get("cursor_y", "")
+    row = int(row) if row.isdigit() else len(screen.lines) - 1
+    return [line.rstrip() for line in screen.lines[:row + 1]]
+
+
+def shows_whole(screen, clean: str, patterns=None) -> bool:
+    """Whether the screen shows all of ``clean`` on the input line, ending at the cursor.
+
+    Wrapping, indentation and the prompt marker do not count (whitespace is
+    ignored and only the end must match); a text too long for the screen
+    counts when the screen up to the cursor is all its end; a paste that the
+    CLI shows as a placeholder (``Patterns.pasted``) counts when the
+    placeholder is on the cursor's line and its count of characters or lines
+    (when it has one) is the text's.
+    """
+    if screen is None:
+        return False
+    rows = _up_to_cursor(screen)
+    shown, want = squeeze("".join(rows)), squeeze(clean)
+    if shown.endswith(want):
+        return True
+    if len(shown) >= OVERFLOW_CHARS and want.endswith(shown):
+        return True
+    for placeholder in patterns.pasted if patterns else ():
+        match = placeholder.search(rows[-1]) if rows else None
+        if match:
+            counts = match.groupdict()
+            if counts.get("chars") and int(counts["chars"]) != len(clean):
+                continue
+            if counts.get("lines") and int(counts["lines"]) != clean.count("\n"):
+                continue
+            return True
+    return False
+
+
+def _own_input(screen, clean: str, patterns) -> bool:
+    """The input line (from its prompt marker to the cursor) holds something, and only a piece of ``clean``."""
+    rows = _up_to_cursor(screen)
+    starts = [i for i, line in enumerate(rows) if line.lstrip().startswith(patterns.prompt)] if patterns.prompt else []
+    if not starts:
+        return False
+    first = rows[starts[-1]].lstrip()
+    marker = next(m for m in patterns.prompt if first.startswith(m))
+    held = squeeze(first[len(marker):] + "".join(rows[starts[-1] + 1:]))
+    return bool(held) and held in squeeze(clean)
+
+
+def _clear_own_input(server, pane_id: str, agent_type: str, clean: str, sleep) -> bool:
+    """Empty the input line with the CLI's clear key while it holds only a piece of ``clean`` and the agent
+    reads idle (never keys into a dialog); returns whether it holds none of it now."""
+    patterns = _agents.patterns_of(agent_type)
+    screen = _tmux.read_screen(server, pane_id)
+    if not patterns.clear_key or screen is None:
+        return False
+    for dummy in range(len(_up_to_cursor(screen)) + 1):  # the key clears one wrapped row at a time
+        if _agents.classify(agent_type, screen.lines) != "idle" or not _own_input(screen, clean, patterns):
+            break
+        _tmux.send_key(server, pane_id, patterns.clear_key)
+        sleep(0.1)
+        screen = _tmux.read_screen(server, pane_id)
+        if screen is None:
+            return False
+    return _agents.classify(agent_type, screen.lines) == "idle" and not _own_input(screen, clean, patterns)
+
+
 def wait_for_idle(server, pane_id: str, agent_type: str, timeout: float, tracker=None, poll: float = 0.05,
                   sleep=time.sleep, clock=time.monotonic):
     """Wait up to ``timeout`` for the agent to be idle; returns (state, screen) as last seen."""
@@ -132,9 +212,11 @@ def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit
 
     Returns ``status``: ``delivered`` (the text left the input line),
     ``queued`` (the agent was not idle within ``wait_timeout``, or another
-    process was typing into it; nothing was typed; ``state`` says why) or
-    ``failed`` (typed, but still on the input line after ``retries`` more
-    presses of the submit key).
+    process was typing into it: nothing was typed; or, with ``typed``, the
+    whole text never showed on the input line: nothing was submitted, and
+    ``cleared`` says whether what was typed was taken off it; ``state`` says
+    what the agent shows) or ``failed`` (typed, but still on the input line
+    after ``retries`` more presses of the submit key).
     """
     clean = sanitise(text)
     if not clean:
@@ -170,7 +252,20 @@ def _deliver_held(server, pane_id: str, clean: str, agent_type: str, submit_key:
         _tmux.paste_text(server, pane_id, chunks(clean), "moana-%d-%s" % (os.getpid(), pane_id.lstrip("%")))
     patterns = _agents.patterns_of(agent_type)
     sleep(patterns.submit_delay if submit_delay is None else submit_delay)
-    typed = _input_mark(_tmux.read_screen(server, pane_id))
+    screen = _tmux.read_screen(server, pane_id)
+    deadline = clock() + SHOW_TIMEOUT
+    while not shows_whole(screen, clean, patterns):
+        if clock() >= deadline:
+            cleared = _clear_own_input(server, pane_id, agent_type, clean, sleep)
+            now = _tmux.read_screen(server, pane_id)
+            result.update(status="queued", typed=True, cleared=cleared,
+                          state=_agents.classify(agent_type, now.lines) if now else "dead",
+                          message="typed, but the whole text never showed on the input line (a dialog or a cut "
+                                  "paste?): not submitted, %s" % ("cleared" if cleared else "left as it is"))
+            return
+        sleep(0.05)
+        screen = _tmux.read_screen(server, pane_id)
+    typed = _input_mark(screen)
     key = submit_key or patterns.submit_key
     pause = 0.1
     for attempt in range(retries + 1):

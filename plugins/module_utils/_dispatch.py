@@ -495,7 +495,9 @@ class Courier:
         except _tmux.TmuxError as exc:
             self.log("%s: not delivered: %s" % (name, exc))
             return {"status": "error", "state": "unknown"}
-        if result["status"] != "queued":
+        if result.get("typed"):  # queued although typed: say why, it is not the agent's state
+            self.log("%s: %s %s" % (name, label, result["message"]))
+        elif result["status"] != "queued":
             self.log("%s: %s %s (%s, %d attempt(s), %.2f s): %s" % (
                 name, result["status"], label, result["method"], result["attempts"], result["waited"],
                 result["text"][:300]))

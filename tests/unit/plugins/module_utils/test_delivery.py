@@ -1,10 +1,14 @@
-"""Cleaning and cutting what is typed into panes."""
+"""Cleaning and cutting what is typed into panes, and the check that it is whole before it is submitted."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from ansible_collections.moana.orchestration.plugins.module_utils import _agents as A
 from ansible_collections.moana.orchestration.plugins.module_utils import _delivery as D
+from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
 
 
 @pytest.mark.parametrize("raw, clean", [
@@ -53,3 +57,131 @@ def test_queue_files_are_private_and_come_back_oldest_first(tmp_path):
     assert D.queued(str(tmp_path), "codex") == []
     with pytest.raises(D.DeliveryError):
         D.enqueue(str(tmp_path), "../x", "no")
+
+
+# The whole-text check before the submit key, on screens of the real CLIs (fixtures/screens).
+SCREENS = Path(__file__).parent / "fixtures" / "screens"
+NOTICE = "[orchestra] TASK-001 is assigned to you: please read the board entry and start work on the parser rewrite; reply on the board when you are done"
+
+
+def fixture(name: str) -> list[str]:
+    return (SCREENS / (name + ".txt")).read_text(encoding="utf-8").split("\n")
+
+
+def with_input(name: str, marker: str, rows: list[str]) -> T.Screen:
+    """A fixture's idle screen with ``rows`` on its prompt line (the first row after the marker), cursor at the end."""
+    lines = fixture(name)
+    at = max(i for i, line in enumerate(lines) if line.startswith(marker))
+    lines = lines[:at] + [marker + " " + rows[0]] + ["  " + row for row in rows[1:]] + lines[at + 1:]
+    return T.Screen({"cursor_y": str(at + len(rows) - 1)}, lines)
+
+
+WRAPPED = [NOTICE[:116], NOTICE[116:]]
+
+
+@pytest.mark.parametrize("agent_type, name, marker", [("claude", "claude-idle-finished", "❯"),
+                                                      ("codex", "codex-idle-finished", "›")])
+def test_the_whole_text_wrapped_after_the_prompt_marker_shows_whole(agent_type, name, marker):
+    patterns = A.patterns_of(agent_type)
+    assert D.shows_whole(with_input(name, marker, WRAPPED), NOTICE, patterns)
+    assert not D.shows_whole(with_input(name, marker, [NOTICE[21:116], NOTICE[116:]]), NOTICE, patterns)
+    assert not D.shows_whole(with_input(name, marker, [NOTICE[:116]]), NOTICE, patterns)  # cut short
+    assert not D.shows_whole(None, NOTICE, patterns)
+
+
+def test_a_dialog_that_took_the_keys_does_not_show_the_text():
+    dialog = T.Screen({"cursor_y": "30"}, fixture("codex-waiting-model"))
+    assert not D.shows_whole(dialog, NOTICE, A.patterns_of("codex"))
+
+
+def test_pastes_shown_as_placeholders_count_when_their_counts_match():
+    text = "x" * 2289
+    codex = with_input("codex-idle-finished", "›", ["[Pasted Content 2289 chars]"])
+    assert D.shows_whole(codex, text, A.patterns_of("codex"))
+    assert not D.shows_whole(codex, text[:-1], A.patterns_of("codex"))
+    claude = with_input("claude-idle-finished", "❯", ["[Pasted text #1 +4 lines]"])
+    assert D.shows_whole(claude, "\n".join("line %d" % n for n in range(5)), A.patterns_of("claude"))
+    assert not D.shows_whole(claude, "one\ntwo", A.patterns_of("claude"))
+    assert not D.shows_whole(claude, "\n".join("line %d" % n for n in range(5)), A.patterns_of("generic"))
+
+
+def test_a_text_longer_than_the_screen_counts_by_its_end():
+    text = " ".join("word%d" % n for n in range(3000))
+    rows = [text[-4000:][i:i + 100] for i in range(0, 4000, 100)][-30:]
+    screen = T.Screen({"cursor_y": "29"}, rows)
+    assert D.shows_whole(screen, text)
+    assert not D.shows_whole(screen, text + " more")
+
+
+def test_only_an_input_line_holding_a_piece_of_the_text_is_ours():
+    codex = A.patterns_of("codex")
+    assert D._own_input(with_input("codex-idle-finished", "›", [NOTICE[21:116], NOTICE[116:]]), NOTICE, codex)
+    assert not D._own_input(T.Screen({"cursor_y": "36"}, fixture("codex-idle-finished")), NOTICE, codex)  # placeholder
+    assert not D._own_input(with_input("codex-idle-finished", "›", ["someone else's words"]), NOTICE, codex)
+    assert not D._own_input(with_input("codex-idle-finished", "›", ["x"]), NOTICE, A.patterns_of("generic"))
+
+
+class FakePane:
+    """A pane for ``deliver``: typing shows ``after_typing``; each key pressed is recorded and may change the screen."""
+
+    def __init__(self, idle: T.Screen, after_typing: T.Screen, on_key=None):
+        self.screen, self.after_typing, self.on_key = idle, after_typing, on_key or {}
+        self.keys: list[str] = []
+        self.typed: list[str] = []
+
+    def install(self, monkeypatch):
+        monkeypatch.setattr(T, "read_screens", lambda server, ids: {ids[0]: self.screen})
+        monkeypatch.setattr(T, "type_text", self.type)
+        monkeypatch.setattr(T, "send_key", self.key)
+        monkeypatch.setattr(T, "pane_lock_path", lambda server, pane: str(self.lock))
+
+    def type(self, server, pane_id, text):
+        self.typed.append(text)
+        self.screen = self.after_typing
+
+    def key(self, server, pane_id, key):
+        self.keys.append(key)
+        self.screen = self.on_key.get(key, self.screen)
+
+
+def clock_and_sleep():
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    return (lambda: now[0]), sleep
+
+
+def test_a_dialog_that_comes_up_and_takes_the_keys_gets_no_submit_and_no_clear_key(monkeypatch, tmp_path):
+    idle = T.Screen({"cursor_y": "36"}, fixture("codex-idle-finished"))
+    pane = FakePane(idle, T.Screen({"cursor_y": "6"}, fixture("codex-waiting-model")))
+    pane.lock = tmp_path / "lock"
+    pane.install(monkeypatch)
+    clock, sleep = clock_and_sleep()
+    result = D.deliver(None, "%1", NOTICE, "codex", sleep=sleep, clock=clock)
+    assert result["status"] == "queued" and result["typed"] and not result["cleared"], result
+    assert result["state"] == "waiting" and "not submitted" in result["message"]
+    assert pane.typed == [NOTICE] and pane.keys == []
+
+
+def test_a_piece_of_the_text_left_on_an_idle_input_line_is_cleared_and_not_submitted(monkeypatch, tmp_path):
+    idle = T.Screen({"cursor_y": "36"}, fixture("codex-idle-finished"))
+    piece = with_input("codex-idle-finished", "›", [NOTICE[21:116], NOTICE[116:]])
+    pane = FakePane(idle, piece, {"C-u": idle})
+    pane.lock = tmp_path / "lock"
+    pane.install(monkeypatch)
+    clock, sleep = clock_and_sleep()
+    result = D.deliver(None, "%1", NOTICE, "codex", sleep=sleep, clock=clock)
+    assert result["status"] == "queued" and result["cleared"] and result["state"] == "idle", result
+    assert pane.keys == ["C-u"]
+
+
+def test_the_whole_text_on_the_input_line_is_submitted(monkeypatch, tmp_path):
+    idle = T.Screen({"cursor_y": "36"}, fixture("codex-idle-finished"))
+    pane = FakePane(idle, with_input("codex-idle-finished", "›", WRAPPED), {"Enter": idle})
+    pane.lock = tmp_path / "lock"
+    pane.install(monkeypatch)
+    clock, sleep = clock_and_sleep()
+    result = D.deliver(None, "%1", NOTICE, "codex", sleep=sleep, clock=clock)
+    assert result["status"] == "delivered" and pane.keys == ["Enter"], result
