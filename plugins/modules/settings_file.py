@@ -16,7 +16,7 @@ description:
     C(~/.claude/settings.json), or Codex's C(~/.codex/config.toml): mappings merge key by key,
     any other value (a string, a number, a list) replaces the one there, and no other key is touched.
   - The file is written only when its data change (a second run changes nothing), atomically, with
-    its mode kept. A missing file is created (mode 0600, its missing parent directories 0700).
+    its mode, owner and group kept. A missing file is created (mode 0600, its missing parent directories 0700).
   - A file that is not valid JSON or TOML fails the task, naming the file, the line and the column;
     nothing is written.
   - JSON is written with an indent of 2, in the file's key order. TOML is written from its parsed
@@ -33,8 +33,8 @@ options:
     required: true
   format:
     description:
-      - The file's format. Default from the extension of O(path) (C(.json) or C(.toml));
-        required for any other name (such as C(~/.claude.json) it is not: its extension is C(.json)).
+      - The file's format. Default from the extension of O(path) (C(.json), as in C(~/.claude.json),
+        or C(.toml)); required for any other name.
     type: str
     choices: [json, toml]
   settings:
@@ -51,7 +51,7 @@ options:
   backup:
     description:
       - Copy an existing file beside itself before changing it (C(NAME.PID.DATE@TIME~), as
-        Ansible's backups are named), with its mode. No copy is made when nothing changes.
+        Ansible's backups are named), with its mode, owner and group. No copy is made when nothing changes.
     type: bool
     default: true
 attributes:
@@ -111,7 +111,6 @@ mode:
 
 import os
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -143,20 +142,6 @@ def read(path: str) -> str | None:
     except UnicodeDecodeError as exc:
         raise settings_lib.SettingsError("%s is not UTF-8 text (byte %d): fix or remove the file, nothing was written"
                                          % (path, exc.start)) from None
-
-
-def write(module: AnsibleModule, path: str, text: str, mode: int | None) -> None:
-    """Write through a temp file in the same directory, renamed over the file (which keeps its mode)."""
-    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        module.atomic_move(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
-    if mode is not None:
-        os.chmod(path, mode)
 
 
 def main():
@@ -197,9 +182,11 @@ def main():
         try:
             if change.changed:
                 if not created and params["backup"]:
-                    result["backup_file"] = module.backup_local(path)
+                    result["backup_file"] = _board_store.backup_copy(path)
                 _board_store.make_dirs(os.path.dirname(path))
-                write(module, path, change.after, mode if created or wanted_mode is not None else None)
+                # The collection's one writer: temp file made with the final mode, fsynced, renamed over the file;
+                # a replaced file keeps its owner and group.
+                _board_store.atomic_write(path, change.after, mode)
             else:
                 os.chmod(path, mode)
         except (OSError, settings_lib.SettingsError) as exc:
