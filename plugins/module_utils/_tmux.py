@@ -529,6 +529,48 @@ def ensure_session(server, spec: _layout.SessionSpec, respawn_dead: bool = True,
     return result
 
 
+def watch_started(server, session: str, names: list[str], seconds: float, interval: float = 0.2,
+                  clock=time.monotonic, sleep=time.sleep) -> list[dict]:
+    """Watch the panes just started (by name) until each program has run ``seconds``; returns those whose
+    program ended meanwhile, as {name, status, signal, lines} with the last lines of their screen.
+
+    A CLI that exits at once (a bad option, a bad environment value) leaves a dead pane that start would
+    otherwise report as started. Read often: the dispatcher may respawn a dead pane after a short delay.
+    """
+    died: dict[str, dict] = {}
+    deadline = clock() + seconds
+    wanted = set(names)
+    while True:
+        state = read_session(server, session)
+        panes = [p for p in state.panes() if p.name in wanted] if state else []
+        for pane in panes:
+            if pane.dead and pane.name not in died:
+                died[pane.name] = {"name": pane.name, "status": pane.dead_status, "signal": pane.dead_signal,
+                                   "lines": last_words(capture(server, pane.pane_id, 200))}
+        young = [p for p in panes if not p.dead and p.name not in died and (_process.age(p.pid) or 0.0) < seconds]
+        if not young or clock() >= deadline:
+            return [died[name] for name in names if name in died]
+        sleep(interval)
+
+
+def last_words(lines: list[str], count: int = 12) -> list[str]:
+    """The last ``count`` lines a dead pane's program wrote, without blank lines and tmux's own notice."""
+    said = [line.rstrip() for line in lines if line.strip() and not line.startswith("Pane is dead")]
+    return said[-count:]
+
+
+def describe_deaths(died: list[dict], seconds: float) -> str:
+    """One message for the panes ``watch_started`` found dead: who, how, and what they said last."""
+    parts = []
+    for pane in died:
+        how = ("exit status %s" % pane["status"]) if pane["status"] not in (None, "") else (
+            "signal %s" % pane["signal"] if pane["signal"] else "no exit status")
+        said = "\n".join("    " + line for line in pane["lines"]) or "    (its screen is empty)"
+        parts.append("pane %s: its program ended within %gs of its start (%s); its last lines:\n%s"
+                     % (pane["name"], seconds, how, said))
+    return "\n".join(parts)
+
+
 # Readline's and the agent CLIs' "kill the line before the cursor"; a tty in canonical mode erases its line.
 CLEAR_LINE_KEY = "C-u"
 # How long stop waits for a writer to finish the line it is typing into a pane.

@@ -54,6 +54,14 @@ options:
         processes the session left behind.
     type: float
     default: 10
+  watch:
+    description:
+      - With O(state=present), seconds each pane created or restarted by this run must keep its
+        program running. A pane whose program ends sooner (a CLI that exits at once on a bad
+        option or environment value) fails the task, naming the pane, its exit status and the
+        last lines of its screen. V(0) does not watch.
+    type: float
+    default: 0
   start_directory:
     description:
       - Working directory (absolute) of every pane that does not set its own. It must exist.
@@ -306,6 +314,14 @@ restarted:
   returned: when O(state=present)
   type: list
   elements: str
+died:
+  description:
+    - Panes whose program ended within O(watch) seconds of its start, each with its exit
+      status or signal and the last lines of its screen. The task fails when there is one.
+  returned: when O(watch) is set and a pane died
+  type: list
+  elements: dict
+  sample: [{"name": "codex", "status": 1, "signal": null, "lines": ["Error: unknown option --yolo"]}]
 removed:
   description: Names of panes and windows removed because the description no longer has them.
   returned: when O(state=present)
@@ -338,10 +354,16 @@ from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     LIBTMUX_IMPORT_ERROR,
     SOCKET_OPTIONS,
     TmuxError,
+    describe_deaths,
     ensure_absent,
     ensure_session,
     open_server,
+    watch_started,
 )
+
+
+def pane_names(spec) -> set:
+    return {pane.name for window in spec.windows for pane in window.panes}
 
 PANE_OPTIONS = {
     "name": {"type": "str", "required": True},
@@ -370,6 +392,7 @@ ARGUMENT_SPEC = {
     "width": {"type": "int", "default": 200},
     "height": {"type": "int", "default": 50},
     "exit_timeout": {"type": "float", "default": 10},
+    "watch": {"type": "float", "default": 0},
     "windows": {"type": "list", "elements": "dict", "options": WINDOW_OPTIONS},
     **SOCKET_OPTIONS,
 }
@@ -404,11 +427,16 @@ def main():
             result = ensure_absent(server, params["name"], module.check_mode, spec, params["exit_timeout"])
         else:
             result = ensure_session(server, spec, params["respawn_dead"], module.check_mode)
+            started = [n for n in result["created"] + result["respawned"] + result["restarted"] if n in pane_names(spec)]
+            if params["watch"] > 0 and started and not module.check_mode:
+                result["died"] = watch_started(server, spec.name, started, params["watch"])
     except (LayoutError, TmuxError) as exc:
         module.fail_json(msg=str(exc))
     diff = result.pop("diff")
     if module._diff:
         result["diff"] = diff
+    if result.get("died"):
+        module.fail_json(msg=describe_deaths(result["died"], params["watch"]), **result)
     module.exit_json(**result)
 
 

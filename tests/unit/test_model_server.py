@@ -103,6 +103,16 @@ def test_replies_follow_the_turns_since_the_user_text_and_the_default_comes_afte
     assert s.choose("a", "anthropic", "something else", 0, 2, CLAUDE_TOOLS)[:2] == (None, {"text": "fallback"})
 
 
+def test_a_reply_can_use_the_groups_of_the_rules_match_and_nothing_else_is_interpreted():
+    s = script(rules=[{"match": r"(?P<task>TASK-\d+) is assigned", "replies": [
+        {"command": "orchestra task start \\g<1> && printf '%s\\n' \"${HOME}\"", "description": "start \\g<task>"},
+        {"text": "Done with \\g<task>."}]}])
+    assert s.choose("a", "openai", "[orchestra] TASK-007 is assigned to you", 0, 1, CODEX_TOOLS)[1] == {
+        "command": "orchestra task start TASK-007 && printf '%s\\n' \"${HOME}\"", "description": "start TASK-007"}
+    assert s.choose("a", "openai", "[orchestra] TASK-007 is assigned to you", 1, 1, CODEX_TOOLS)[1] == {
+        "text": "Done with TASK-007."}
+
+
 def test_rules_are_per_agent_and_per_api_first_match_wins():
     s = script(rules=[{"agent": "alice", "match": "go", "reply": {"text": "alice"}},
                       {"api": "openai", "match": "go", "reply": {"text": "codex"}},

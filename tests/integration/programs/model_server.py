@@ -48,7 +48,9 @@ stands for a one-element ``replies``) is one of:
   An error answers one request and moves to the next reply, so a client's retry
   gets it.
 
-and may carry ``"delay": SECONDS`` (before anything is sent). A request with
+and may carry ``"delay": SECONDS`` (before anything is sent). In a reply's
+strings ``\\g<1>`` (or ``\\g<name>``) stands for a group of the rule's match,
+so a reply can act on the text it answers (``orchestra task start \\g<1>``). A request with
 no shell tool (Claude Code's title request) gets ``untooled`` (default: a
 short text) and never consumes a rule.
 
@@ -235,13 +237,16 @@ class Script:
             # A retry after an error at the start keeps its thread.
             if thread is None or (turns == 0 and not thread["last_error"]) or turns < thread["turns"]:
                 rule = next((r for r in scenario["rules"] if self._applies(r, agent, api, text)), None)
+                found = None
                 if rule is not None:
                     self.fired[rule["index"]] = self.fired.get(rule["index"], 0) + 1
-                thread = self.threads[key] = {"rule": rule, "errors": 0, "last_error": False, "turns": turns}
+                    found = rule["pattern"].search(text)
+                thread = self.threads[key] = {"rule": rule, "errors": 0, "last_error": False, "turns": turns,
+                                              "match": found}
             rule = thread["rule"]
             position = turns + thread["errors"]
             if rule is not None and position < len(rule["replies"]):
-                reply = rule["replies"][position]
+                reply = expand(rule["replies"][position], thread["match"])
             else:
                 reply = scenario["default"]
             thread["last_error"] = "error" in reply
@@ -255,6 +260,22 @@ class Script:
         if rule["times"] is not None and self.fired.get(rule["index"], 0) >= rule["times"]:
             return False
         return bool(rule["pattern"].search(text))
+
+
+GROUP = re.compile(r"\\g<(\w+)>")
+
+
+def expand(reply: dict, found) -> dict:
+    """The reply with ``\\g<N>`` / ``\\g<name>`` in its strings replaced by the rule's match groups, so a
+    reply can act on what the text said (the task id in a notice). Nothing else is interpreted."""
+    if found is None:
+        return reply
+
+    def group(ref):
+        name = ref.group(1)
+        return found.group(int(name) if name.isdigit() else name) or ""
+
+    return {key: GROUP.sub(group, value) if isinstance(value, str) else value for key, value in reply.items()}
 
 
 # Replies -----------------------------------------------------------------------------------------------

@@ -132,3 +132,16 @@ def test_long_sessions_are_cut_into_calls_under_the_tmux_message_limit():
     runs = T.batches(commands)
     assert len(runs) > 1 and [c for run in runs for c in run] == commands
     assert all(len(" ".join(T.chain(run)).encode()) < T.CHAIN_LIMIT + 100 for run in runs)
+
+
+def test_a_pane_that_died_at_once_is_described_by_name_end_and_last_words():
+    lines = ["error: unexpected argument '--yolo' found", "", "Usage: codex [OPTIONS]", "   ", "Pane is dead (status 2, now)"]
+    said = T.last_words(lines)
+    assert said == ["error: unexpected argument '--yolo' found", "Usage: codex [OPTIONS]"]
+    assert T.last_words(["line %d" % n for n in range(30)], 3) == ["line 27", "line 28", "line 29"]
+    text = T.describe_deaths([{"name": "codex", "status": 2, "signal": None, "lines": said},
+                              {"name": "amp", "status": None, "signal": 9, "lines": []}], 3.0)
+    assert text.splitlines() == [
+        "pane codex: its program ended within 3s of its start (exit status 2); its last lines:",
+        "    error: unexpected argument '--yolo' found", "    Usage: codex [OPTIONS]",
+        "pane amp: its program ended within 3s of its start (signal 9); its last lines:", "    (its screen is empty)"]
