@@ -13,7 +13,7 @@ author:
   - Moana Orchestration maintainers (@moana)
 description:
   - Deep-merges O(settings) into a settings file such as Claude Code's C(~/.claude.json) or
-    C(~/.claude/settings.json), or Codex's C(~/.codex/config.toml): mappings merge key by key,
+    C(~/.claude/settings.json), or Codex's C(~/.codex/config.toml). Mappings merge key by key,
     any other value (a string, a number, a list) replaces the one there, and no other key is touched.
   - The file is written only when its data change (a second run changes nothing), atomically, with
     its mode, owner and group kept. A missing file is created (mode 0600, its missing parent directories 0700).
@@ -21,7 +21,7 @@ description:
     nothing is written.
   - JSON is written with an indent of 2, in the file's key order. TOML is written from its parsed
     data, so its comments and layout are not kept when it changes (the backup keeps them, see O(backup)).
-  - A symbolic link is followed: the file it points to is updated.
+  - A symbolic link is followed, and the file it points to is updated.
   - Reading TOML needs Python 3.11 or later (C(tomllib)) or the C(tomli) package on the target.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
