@@ -273,7 +273,9 @@ def _deliver_held(server, pane_id: str, clean: str, agent_type: str, submit_key:
         result["attempts"] = attempt + 1
         for dummy in range(4):  # give the CLI a moment to take the line
             sleep(pause)
-            if _input_mark(_tmux.read_screen(server, pane_id)) != typed:
+            after = _tmux.read_screen(server, pane_id)
+            # A TUI that took the key as part of a paste moved the cursor to a new row, text still above it.
+            if _input_mark(after) != typed and not shows_whole(after, clean, patterns):
                 result.update(status="delivered", message="delivered")
                 return
         pause *= 2

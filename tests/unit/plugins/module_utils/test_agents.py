@@ -163,4 +163,6 @@ def test_each_type_says_how_it_takes_typed_input():
     assert A.patterns_of("claude").pasted[0].search("❯ [Pasted text #1 +4 lines]")
     assert A.patterns_of("generic").clear_key is None
     assert A.patterns_of("simulated").submit_delay == 0.05
+    # Codex takes an Enter within about 0.12 s of fast keys as a new line of a paste.
+    assert A.patterns_of("codex").submit_delay > 0.12 and 0 < A.patterns_of("claude").submit_delay < 0.3
     assert A.patterns_of("no-such-type") is A.PATTERNS["generic"]

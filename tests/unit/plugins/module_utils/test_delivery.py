@@ -141,7 +141,8 @@ class FakePane:
 
     def key(self, server, pane_id, key):
         self.keys.append(key)
-        self.screen = self.on_key.get(key, self.screen)
+        after = self.on_key.get(key, self.screen)
+        self.screen = after.pop(0) if isinstance(after, list) else after
 
 
 def clock_and_sleep():
@@ -185,3 +186,16 @@ def test_the_whole_text_on_the_input_line_is_submitted(monkeypatch, tmp_path):
     clock, sleep = clock_and_sleep()
     result = D.deliver(None, "%1", NOTICE, "codex", sleep=sleep, clock=clock)
     assert result["status"] == "delivered" and pane.keys == ["Enter"], result
+
+
+def test_a_submit_key_taken_as_a_new_line_of_the_paste_is_pressed_again(monkeypatch, tmp_path):
+    # Codex reads keys that come fast as a paste: an early Enter adds a row under the text instead of submitting.
+    idle = T.Screen({"cursor_y": "36"}, fixture("codex-idle-finished"))
+    typed = with_input("codex-idle-finished", "›", WRAPPED)
+    newline = T.Screen({"cursor_y": str(int(typed.facts["cursor_y"]) + 1)}, typed.lines)
+    pane = FakePane(idle, typed, {"Enter": [newline, idle]})
+    pane.lock = tmp_path / "lock"
+    pane.install(monkeypatch)
+    clock, sleep = clock_and_sleep()
+    result = D.deliver(None, "%1", NOTICE, "codex", sleep=sleep, clock=clock)
+    assert result["status"] == "delivered" and pane.keys == ["Enter", "Enter"], result
