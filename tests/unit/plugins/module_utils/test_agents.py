@@ -83,9 +83,9 @@ def test_real_screens_against_the_scripted_model_server_read_as_the_cli_shows():
     assert A.classify("codex", screen("codex-idle-scripted")) == "idle"
     assert any("› Ask Codex to do anything" in line for line in screen("codex-idle-scripted"))
     for name in ("claude-busy-command", "claude-busy-reply", "codex-busy-command", "codex-busy-reply"):
-        assert A.classify(name.split("-")[0], screen(name)) == "busy", name
+        assert A.classify(name.split("-", maxsplit=1)[0], screen(name)) == "busy", name
     for name in ("claude-idle-finished", "codex-idle-finished"):
-        assert A.classify(name.split("-")[0], screen(name)) == "idle", name
+        assert A.classify(name.split("-", maxsplit=1)[0], screen(name)) == "idle", name
 
 
 def test_dead_and_exited_to_a_shell_win_over_the_screen():
