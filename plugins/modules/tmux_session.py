@@ -361,10 +361,6 @@ from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     watch_started,
 )
 
-
-def pane_names(spec) -> set:
-    return {pane.name for window in spec.windows for pane in window.panes}
-
 PANE_OPTIONS = {
     "name": {"type": "str", "required": True},
     "command": {"type": "str"},
@@ -427,7 +423,8 @@ def main():
             result = ensure_absent(server, params["name"], module.check_mode, spec, params["exit_timeout"])
         else:
             result = ensure_session(server, spec, params["respawn_dead"], module.check_mode)
-            started = [n for n in result["created"] + result["respawned"] + result["restarted"] if n in pane_names(spec)]
+            panes = {pane.name for window in spec.windows for pane in window.panes}
+            started = [n for n in result["created"] + result["respawned"] + result["restarted"] if n in panes]
             if params["watch"] > 0 and started and not module.check_mode:
                 result["died"] = watch_started(server, spec.name, started, params["watch"])
     except (LayoutError, TmuxError) as exc:
