@@ -547,8 +547,12 @@ def watch_started(server, session: str, names: list[str], seconds: float, interv
             if pane.dead and pane.name not in died:
                 died[pane.name] = {"name": pane.name, "status": pane.dead_status, "signal": pane.dead_signal,
                                    "lines": last_words(capture(server, pane.pane_id, 200))}
+            elif pane.dead and died[pane.name]["status"] is None and died[pane.name]["signal"] is None:
+                # tmux may show a pane dead a moment before its exit status.
+                died[pane.name].update(status=pane.dead_status, signal=pane.dead_signal)
         young = [p for p in panes if not p.dead and p.name not in died and (_process.age(p.pid) or 0.0) < seconds]
-        if not young or clock() >= deadline:
+        unsure = [d for d in died.values() if d["status"] is None and d["signal"] is None]
+        if (not young and not unsure) or clock() >= deadline:
             return [died[name] for name in names if name in died]
         sleep(interval)
 

@@ -11,70 +11,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import MODEL_SERVER, REPO, ModelServerProcess, free_port, wait_for
+import real_team
+from conftest import REPO, free_port, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _agents as A
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
 
 pytestmark = pytest.mark.playbook
 SESSION = "moana-orchestration"
-TASKS = {"high": ("Design the cache", "antigravity"), "medium": ("Build the cache", "amp"), "low": ("Test the cache", "codex")}
-# One notice line as the dispatcher writes it: "[orchestra] " then "; "-separated notices, each whole.
-NOTICE = (r"TASK-\d{3} (is assigned to you|was completed|FAILED): run orchestra task show TASK-\d{3}"
-          r"|MSG-\d{3} is a message (for you|to all): run orchestra msg list --to \w+ --since MSG-\d{3}")
-NOTICE_LINE = re.compile(r"\[orchestra\] (%s)(; (%s))*" % (NOTICE, NOTICE))
-# The model's replies: a pause before the first one of each notice keeps the agent busy long enough to be seen.
-THINK = 1.5
-
-
-def scenario() -> dict:
-    adds = [{"command": "orchestra task add --complexity %s --priority HIGH --title '%s' --description 'part of the cache'"
-                        % (complexity, title), "description": "Assign %s" % title}
-            for complexity, (title, _worker) in TASKS.items()]
-    adds[0]["delay"] = THINK
-    return {"default": {"text": "Noted."}, "rules": [
-        # The orchestrator's initial prompt: split the request into three tasks.
-        {"agent": "claude", "match": r"^# You are claude, the orchestrator", "times": 1,
-         "replies": [*adds, {"text": "Three tasks assigned."}]},
-        # A completion: look at it as the notice says; once nothing is left in the queue, say so to all, once.
-        {"agent": "claude", "match": r"(TASK-\d+) was completed: run (orchestra task show TASK-\d+)", "replies": [
-            {"command": r"\g<2>", "delay": THINK},
-            {"command": "orchestra task list | grep -q '^TASK-' || orchestra msg list | grep -q 'plan complete' "
-                        "|| orchestra msg send --to all 'plan complete'"},
-            {"text": "Reviewed \\g<1>."}]},
-        # A worker's task, through the proxy (Claude Code, no agent prefix) or Codex: the notice's own command,
-        # then the task's protocol.
-        {"match": r"(TASK-\d+) is assigned to you: run (orchestra task show TASK-\d+)", "replies": [
-            {"command": r"\g<2>", "delay": THINK},
-            {"command": r"orchestra task start \g<1>"},
-            {"command": r"orchestra task done \g<1> --changes 'did \g<1>' --files src/cache.py"},
-            {"text": r"Finished \g<1>."}]},
-    ]}
-
-
-def write_homes(home, server_url) -> None:
-    """A user's own settings for these CLIs: Bash allowed in Claude Code, a model provider for Codex (whose
-    new-model question is answered). What a fresh box lacks to start them unattended (onboarding, trusting the
-    project, Codex's daemon off) the role's opt-in variables add."""
-    (home / ".claude").mkdir(parents=True)
-    (home / ".claude.json").write_text(json.dumps({"numStartups": 3, "projects": {"/elsewhere": {"allowedTools": []}}}))
-    (home / ".claude" / "settings.json").write_text(json.dumps({"permissions": {"allow": ["Bash"]}}))
-    (home / ".codex").mkdir()
-    (home / ".codex" / "config.toml").write_text(
-        'model = "gpt-5.5"\nmodel_provider = "local"\n'
-        '[model_providers.local]\nname = "Local"\nbase_url = "%s/agent/codex/v1"\nenv_key = "LOCAL_OPENAI_KEY"\n'
-        'wire_api = "responses"\n'
-        # The answer to Codex's "Try new model / Use existing model" dialog: the model kept.
-        '[notice.model_migrations]\n"gpt-5.5" = "gpt-6-sol"\n' % server_url)
-
-
 class StateLog:
     """Each agent's states as read from its screen, in order, sampled in the background from before start.yml
     runs (the panes are found once the session exists) until stop()."""
@@ -136,40 +86,10 @@ def processes_with_home(home) -> list[str]:
 
 
 def test_the_real_team_completes_a_three_task_plan_through_the_board(tmux, tmp_path, playbook, real_clis):
-    project = tmp_path / "project"
-    project.mkdir()
-    # A git repository, as a user's project is: Codex asks whether to trust one unless its config says so.
-    subprocess.run(["git", "init", "-q", str(project)], check=True)
-    home = tmp_path / "home"
-    port = free_port()
-    server_dir = tmp_path / "model-server"
-    server_dir.mkdir()
-    (server_dir / "scenario.json").write_text(json.dumps(scenario()))
-    server = ModelServerProcess(None, port, server_dir / "scenario.json", server_dir / "requests.jsonl")
-    write_homes(home, server.url)
-    agents = [
-        {"name": "claude", "role": "orchestrator", "command": "claude",
-         "environment": {"ANTHROPIC_BASE_URL": server.base_url("claude"), "ANTHROPIC_AUTH_TOKEN": "scripted"}},
-        {"name": "amp", "role": "worker", "complexity": "medium", "command": "orchestra simulate --work 0.5 --nudge-only"},
-        {"name": "antigravity", "role": "worker", "complexity": "high", "uses_proxy": True,
-         "command": "claude --model claude-opus-4-5-thinking"},
-        {"name": "codex", "role": "worker", "complexity": "low", "command": "codex --dangerously-bypass-approvals-and-sandbox",
-         "environment": {"LOCAL_OPENAI_KEY": "scripted"}},
-    ]
-    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(project),
-                "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
-                "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
-                "orchestration_claude_trust_project": True, "orchestration_codex_trust_project": True,
-                "orchestration_codex_daemon": False,
-                # The scripted model server is the team's proxy: started, probed, checked and stopped as one.
-                "orchestration_proxy_port": port,
-                "orchestration_proxy_command": "%s %s --port %d --scenario %s --log %s" % (
-                    sys.executable, MODEL_SERVER, port, server.scenario, server.log),
-                "orchestration_proxy_dir": str(tmp_path / "proxy"), "orchestration_proxy_pidfile": str(tmp_path / "proxy.pid")}
+    settings, environment, log = real_team.team(tmp_path, free_port(), tmux.socket_name, str(real_clis["claude"].parent))
     (tmp_path / "vars.json").write_text(json.dumps(settings))
-    # The panes inherit these from the tmux server, which inherits them from the playbook run.
-    environment = {"HOME": str(home), "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-                   "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
+    home = Path(environment["HOME"])
+    project = Path(settings["orchestration_project_dir"])
 
     def run(name, *extra):
         return playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"),
@@ -211,11 +131,11 @@ def test_the_real_team_completes_a_three_task_plan_through_the_board(tmux, tmp_p
         done = completed()
         assert len(done) == 3, done
         # The orchestrator added them in this order: TASK-001 high, TASK-002 medium, TASK-003 low.
-        routed = {"TASK-%03d" % number: worker for number, (_title, worker) in enumerate(TASKS.values(), 1)}
+        routed = {"TASK-%03d" % number: worker for number, (_title, worker) in enumerate(real_team.TASKS.values(), 1)}
         assert {task_id: entry["completed_by"] for task_id, entry in done.items()} == routed, done
         # The model-backed workers ran the notice's own command once (antigravity's requests come through the
         # proxy's address, with no agent prefix).
-        requests = server.requests()
+        requests = real_team.requests(log)
         for task_id, worker in routed.items():
             shown = [r["agent"] or "antigravity" for r in requests
                      if r["reply"].get("command") == "orchestra task show %s" % task_id and r["agent"] != "claude"]
@@ -226,7 +146,7 @@ def test_the_real_team_completes_a_three_task_plan_through_the_board(tmux, tmp_p
         told = [r for r in requests if r["tools"] and r["turns"] == 0 and r["position"] == 0
                 and not r["user_text"].startswith(("# You are", "Generate a concise"))]
         for request in told:
-            assert NOTICE_LINE.fullmatch(request["user_text"]), "a merged or half-typed notice: %r" % request["user_text"]
+            assert real_team.NOTICE_LINE.fullmatch(request["user_text"]), "a merged or half-typed notice: %r" % request["user_text"]
         lines = [(r["agent"], r["user_text"]) for r in told]
         assert len(lines) == len(set(lines)), "a notice typed twice: %s" % lines
         for task_id in done:
@@ -241,17 +161,11 @@ def test_the_real_team_completes_a_three_task_plan_through_the_board(tmux, tmp_p
         for name in ("claude", "antigravity", "codex"):
             assert went_idle_busy_idle(seen[name]), (name, seen[name])
 
-        # Timings for the record: start to the first completion and to the plan's end, and the notice latency
-        # (the request after the worker's `task done` ran, to the orchestrator's request carrying its notice).
-        latencies = []
-        for task_id in done:
-            wrote = [r["time"] for r in requests if r["turns"] == 3 and "%s is assigned" % task_id in (r["user_text"] or "")]
-            arrived = [r["time"] for r in told if "%s was completed" % task_id in r["user_text"]]
-            if wrote and arrived:
-                latencies.append(arrived[0] - wrote[0])
-        print("real team: start.yml to first completion (%s) %.1fs, to plan complete %.1fs; completion notice "
-              "latency into Claude Code %s" % (sorted(first)[0], first_at - began, complete_at - began,
-                                               ", ".join("%.2fs" % x for x in sorted(latencies))))
+        # Timings for the record: start to the first completion and to the plan's end, and each worker's notice
+        # latency (bench/real_team.py reports them beside the simulated team's).
+        print("real team: start.yml to first completion (%s) %.1fs, to plan complete %.1fs; notice latency %s" % (
+            sorted(first)[0], first_at - began, complete_at - began,
+            ", ".join("%s %.2fs" % item for item in sorted(real_team.notice_latencies(requests).items()))))
 
         again = run("start")
         assert again.returncode == 0 and again.recap()["changed"] == 0, again.stdout
