@@ -199,7 +199,7 @@ def test_start_fails_naming_an_agent_whose_cli_exits_at_once_and_quoting_its_las
         assert started.returncode != 0, started.stdout
         failed = started.result("Ensure the session, its windows and one pane per agent")
         assert [(d["name"], d["status"]) for d in failed["died"]] == [("codex", 2)], failed["died"]
-        assert "pane codex: its program ended within 3s of its start (exit status 2)" in failed["msg"], failed["msg"]
+        assert "pane codex: its program ended within 2s of its start (exit status 2)" in failed["msg"], failed["msg"]
         assert "--no-such-option" in failed["msg"], failed["msg"]  # Codex's own words about it
     finally:
         stopped = run("stop")
