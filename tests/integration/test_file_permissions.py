@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, wait_for
+from conftest import REPO, end_team, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 
 pytestmark = pytest.mark.playbook
@@ -52,12 +52,9 @@ class Team:
         self.logs = self.project / "logs"
         self.home = root / "home"
         self.team_dir = self.home / "teams" / ("moana-orchestration@%s" % socket_name)
-        self.started = False
 
     def run(self, name, *extra):
-        ran = self.playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % self.vars, *extra)
-        self.started = self.started or (name == "start" and ran.returncode == 0)
-        return ran
+        return self.playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % self.vars, *extra)
 
     def orchestra(self, *args):
         """The installed command, as an agent in its pane runs it."""
@@ -77,9 +74,8 @@ def team(tmux, tmp_path, playbook):
         return made[-1]
 
     yield make
-    for each in made:
-        if each.started:
-            each.run("stop")
+    for each in made:  # also after a failed start, which may have left its dispatcher running
+        end_team(each.home, tmux.socket_name)
 
 
 def wait_for_plan(board, timeout=60):

@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from conftest import REPO, free_port, wait_for
+from conftest import REPO, end_team, free_port, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
@@ -27,7 +27,7 @@ def team(tmux, tmp_path, playbook):
         return playbook((REPO / (PLAYBOOKS % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"), *extra)
 
     yield run, tmp_path / "project" / "CLAUDE.md"
-    run("stop")
+    end_team(tmp_path / "home", tmux.socket_name)
 
 
 def test_a_thirty_task_plan_completes_on_typed_notices_alone(team, tmp_path):
