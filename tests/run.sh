@@ -28,7 +28,7 @@ stage() {
   record "$name" $status $((SECONDS - began))
 }
 # The static checks share no state and time nothing: they run beside the
-# Molecule scenarios, each into its own log, printed whole when it ends.
+# Molecule scenarios and the tests, each into its own log, printed whole when it ends.
 declare -A started pids
 background() {
   local name=$1
@@ -53,10 +53,12 @@ for scenario in extensions/molecule/*/molecule.yml; do
   name=$(basename "$(dirname "$scenario")")
   stage "molecule-$name" molecule test -s "$name"
 done
+# Beside the end of the static checks (ansible-test spends most of its time
+# building its venvs), not beside the Molecule scenarios: its timing-sensitive
+# tests wait on events with generous bounds, never on a fixed pause.
+stage pytest python -m pytest
 finish ansible-lint
 finish sanity
-# Alone: its tests include stress and timing-sensitive ones.
-stage pytest python -m pytest
 
 echo
 echo "=== summary ($SECONDS s)"
