@@ -22,7 +22,7 @@ import threading
 
 import pytest
 
-from conftest import REPO, free_port, wait_for
+from conftest import REPO, end_team, free_port, wait_for
 
 pytestmark = pytest.mark.playbook
 
@@ -115,8 +115,7 @@ class Team:
 def team(playbook, tmux, tmp_path):
     made = Team(playbook, tmux, tmp_path, secrets.token_hex(16))
     yield made
-    if (made.team_dir / "team.json").exists():
-        made.run("stop")
+    end_team(made.home, tmux.socket_name)
 
 
 def leaks(secret: str, run) -> list[str]:
