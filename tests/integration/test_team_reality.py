@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, wait_for
+from conftest import REPO, end_team, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
@@ -64,8 +64,7 @@ def teams(tmux, tmp_path, playbook):
 
     yield make
     for team in made:
-        if os.path.exists(os.path.join(team.team_dir, "team.json")):  # started at least once
-            team.run("stop")
+        end_team(team.settings["orchestration_home"], tmux.socket_name)
 
 
 def wait_for_plan(board, timeout=60):
