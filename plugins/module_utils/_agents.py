@@ -47,7 +47,7 @@ class Patterns:
     def __init__(self, waiting: tuple[str, ...] = (), busy: tuple[str, ...] = (), prompt: tuple[str, ...] = (),
                  box: bool = False, busy_when_changing: bool = False, prompt_last: bool = False,
                  submit_key: str = "Enter", submit_delay: float = 0.3, clear_key: str | None = None,
-                 pasted: tuple[str, ...] = ()):
+                 pasted: tuple[str, ...] = (), line_input: bool = False):
         self.waiting = tuple(w.lower() for w in waiting)
         self.busy = tuple(b.lower() for b in busy)
         self.prompt = prompt
@@ -56,6 +56,9 @@ class Patterns:
         self.busy_when_changing = busy_when_changing  # no busy text known: a screen that moves is working
         # The real TUIs take fast input as a paste: the submit key waits a moment.
         self.submit_key, self.submit_delay = submit_key, submit_delay
+        # A program reading whole lines from the terminal: a line it took stays above the cursor, which waits
+        # on an empty row (in a TUI's input box such a row may be a new line of the input, not a submit).
+        self.line_input = line_input
         # The key that empties the input line (pressed again for each wrapped row), None when none is known.
         self.clear_key = clear_key
         # What the input line shows instead of a long paste (regular expressions; the groups ``chars`` and
@@ -95,9 +98,9 @@ PATTERNS = {
         busy_when_changing=True,
     ),
     # Any other program: at rest is idle, moving is busy.
-    "generic": Patterns(busy_when_changing=True),
+    "generic": Patterns(busy_when_changing=True, line_input=True),
     # orchestra simulate: "working on TASK-..." while busy, a "❯" prompt when idle; it reads whole lines.
-    "simulated": Patterns(busy=("working on",), prompt=("❯",), prompt_last=True, submit_delay=0.05),
+    "simulated": Patterns(busy=("working on",), prompt=("❯",), prompt_last=True, submit_delay=0.05, line_input=True),
 }
 
 

@@ -125,7 +125,8 @@ def squeeze(text: str) -> str:
 def _up_to_cursor(screen) -> list[str]:
     row = screen.facts.get("cursor_y", "")
     row = int(row) if row.isdigit() else len(screen.lines) - 1
-    return [line.rstrip() for line in screen.lines[:row + 1]]
+    rows = [line.rstrip() for line in screen.lines[:row + 1]]
+    return rows + [""] * (row + 1 - len(rows))  # capture-pane leaves out the blank rows at the bottom
 
 
 def shows_whole(screen, clean: str, patterns=None) -> bool:
@@ -141,6 +142,8 @@ def shows_whole(screen, clean: str, patterns=None) -> bool:
     if screen is None:
         return False
     rows = _up_to_cursor(screen)
+    if patterns is not None and patterns.line_input and (not rows or not rows[-1].strip()):
+        return False  # a line-by-line program took the text and left it above the cursor
     shown, want = squeeze("".join(rows)), squeeze(clean)
     if shown.endswith(want):
         return True

@@ -25,6 +25,8 @@ from ansible_collections.moana.orchestration.plugins.module_utils import _tmux a
 
 pytestmark = pytest.mark.playbook
 SESSION = "moana-orchestration"
+
+
 class StateLog:
     """Each agent's states as read from its screen, in order, sampled in the background from before start.yml
     runs (the panes are found once the session exists) until stop()."""

@@ -199,3 +199,17 @@ def test_a_submit_key_taken_as_a_new_line_of_the_paste_is_pressed_again(monkeypa
     clock, sleep = clock_and_sleep()
     result = D.deliver(None, "%1", NOTICE, "codex", sleep=sleep, clock=clock)
     assert result["status"] == "delivered" and pane.keys == ["Enter", "Enter"], result
+
+
+def test_a_line_by_line_program_that_took_the_text_left_it_above_the_cursor():
+    """The terminal echoes what a line-reading program was typed; after Enter the cursor waits on an empty row
+    below it: taken (whereas in a TUI's input box an empty row under the text is a new line of the input)."""
+    text = "[orchestra] TASK-001 is assigned to you"
+    typed = T.Screen({"cursor_y": "0"}, ["❯ " + text, ""])
+    taken = T.Screen({"cursor_y": "1"}, ["❯ " + text, ""])
+    simulated, codex = A.patterns_of("simulated"), A.patterns_of("codex")
+    assert D.shows_whole(typed, text, simulated) and D.shows_whole(typed, text, codex)
+    assert not D.shows_whole(taken, text, simulated)
+    assert D.shows_whole(taken, text, codex)
+    below = T.Screen({"cursor_y": "24"}, ["❯ " + text])  # capture-pane leaves out the blank rows at the bottom
+    assert not D.shows_whole(below, text, simulated) and D.shows_whole(below, text, codex)
