@@ -24,5 +24,4 @@ options:
     type: path
 requirements:
   - tmux 3.2 or newer on the target
-  - libtmux (Python) on the target
 """

@@ -200,19 +200,14 @@ def validate(agents, routing: dict | None = None) -> tuple[list[dict], dict[str,
     return normalised, table
 
 
-def missing_programs(which=None, find_spec=None) -> str | None:
-    """What the target lacks to run a team (tmux on PATH, libtmux for this Python), with the fix; None when
-    nothing. Looked up, never imported: importing libtmux costs tens of milliseconds."""
-    import importlib.util
+def missing_programs(which=None) -> str | None:
+    """What the target lacks to run a team (tmux on PATH), with the fix; None when nothing. The modules need
+    no Python package on the target: they run tmux with the standard library."""
     import shutil
 
     which = which or shutil.which
-    find_spec = find_spec or importlib.util.find_spec
     if not which("tmux"):
         return "tmux is not installed on the target (no tmux on PATH): run playbooks/install.yml or install the tmux package"
-    if find_spec("libtmux") is None:
-        return ("the Python that runs the modules on the target cannot import libtmux: run playbooks/install.yml "
-                "or install python3-libtmux")
     return None
 
 

@@ -3,18 +3,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one place that talks to tmux.
 
-libtmux finds the tmux binary, addresses the socket and runs commands. The
+The tmux program is run with the standard library alone (``Client``), so a
+target needs python3 and tmux and nothing installed into its Python. The
 session is built with a few chained tmux invocations (``cmd ; cmd ; ...``)
-through libtmux's command API and read back with a single ``list-panes``:
-libtmux's object API spends a tmux process (and a refresh) per call, and
-measured 8x (4 panes) to 14x (32 panes) slower (bench/tmux_layout.py).
+and read back with a single ``list-panes``: an object API spending a tmux
+process per call (libtmux's) measured 8x (4 panes) to 14x (32 panes) slower
+(bench/tmux_layout.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib.util
+import itertools
 import os
 import shlex
 import subprocess
@@ -26,16 +27,6 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
     import _layout  # type: ignore[no-redef]
     import _process  # type: ignore[no-redef]
 
-# libtmux is imported when a server is opened: its import costs about 60 ms,
-# which modules that never open one (orchestra_home reads this file's source)
-# should not pay. A missing libtmux is reported by the modules with
-# missing_required_lib.
-HAS_LIBTMUX = importlib.util.find_spec("libtmux") is not None
-LIBTMUX_IMPORT_ERROR = None if HAS_LIBTMUX else ImportError("No module named 'libtmux'")
-
-# Every process started in a session inherits this variable (set with
-# new-session -e), so processes a pane left behind are found after the session
-# is gone. The value is random, kept in the session option @moana_token.
 SESSION_VARIABLE = "MOANA_ORCHESTRATION_SESSION"
 TOKEN_OPTION = "@moana_token"
 PANE_OPTION = "@moana_pane"
@@ -85,8 +76,29 @@ MIN_TMUX = "3.2"
 SOCKET_OPTIONS = {"socket_name": {"type": "str"}, "socket_path": {"type": "path"}}
 
 
+def tmux_version(tmux: str = "tmux") -> str | None:
+    """The version ``tmux -V`` prints (``3.3a``), or None when tmux cannot be run."""
+    try:
+        proc = subprocess.run([tmux, "-V"], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    words = proc.stdout.split()
+    return words[-1] if proc.returncode == 0 and words else None
+
+
+def version_at_least(version: str, minimum: str) -> bool:
+    """``3.3a`` against ``3.2``; a development build (``next-3.4``, ``master``) counts as new enough."""
+    if not version[:1].isdigit():
+        return True
+
+    def numbers(text: str) -> tuple:
+        return tuple(int("".join(itertools.takewhile(str.isdigit, part)) or 0) for part in text.split("."))
+
+    return numbers(version) >= numbers(minimum)
+
+
 def open_server(socket_name: str | None = None, socket_path: str | None = None, creating: bool = True):
-    """A libtmux Server for the given socket (the user's default one when both are None).
+    """A ``Client`` for the given socket (the user's default one when both are None).
 
     Raises TmuxError before anything runs when tmux is missing or too old,
     or, when ``creating``, when the socket's directory does not exist (a
@@ -98,16 +110,12 @@ def open_server(socket_name: str | None = None, socket_path: str | None = None, 
         parent = os.path.dirname(os.path.abspath(socket_path))
         if not os.path.isdir(parent):
             raise TmuxError("socket_path: directory %s does not exist; create it first or pick another socket path" % parent)
-    import libtmux
-    from libtmux.common import has_gte_version
-    from libtmux.exc import TmuxCommandNotFound
-
-    try:
-        if not has_gte_version(MIN_TMUX):
-            raise TmuxError("tmux %s or newer is needed on the target" % MIN_TMUX)
-    except TmuxCommandNotFound:
-        raise TmuxError("tmux is not installed on the target; install the tmux package first") from None
-    return libtmux.Server(socket_name=socket_name, socket_path=socket_path)
+    version = tmux_version()
+    if version is None:
+        raise TmuxError("tmux is not installed on the target; install the tmux package first")
+    if not version_at_least(version, MIN_TMUX):
+        raise TmuxError("tmux %s or newer is needed on the target (it has %s)" % (MIN_TMUX, version))
+    return Client(socket_name=socket_name, socket_path=socket_path)
 
 
 def run(server, *argv: str) -> list[str]:
@@ -119,7 +127,7 @@ def run(server, *argv: str) -> list[str]:
 
 
 class Result:
-    """What a tmux call returned, shaped like libtmux's ``tmux_cmd``."""
+    """What a tmux call returned: exit status, stdout lines, non-empty stderr lines."""
 
     def __init__(self, returncode: int, stdout: str, stderr: str):
         self.returncode = returncode
@@ -130,12 +138,8 @@ class Result:
 
 
 class Client:
-    """A tmux server reached with the standard library alone.
-
-    The dispatcher runs as ``python3 -S`` on the target, where libtmux may
-    not be importable; it offers the one method the functions here use from
-    libtmux's Server, ``cmd``.
-    """
+    """A tmux server reached with the standard library alone: ``cmd(*argv)`` runs one tmux command line on
+    its socket. The modules and the dispatcher (``python3 -S`` on the target) use it alike."""
 
     def __init__(self, socket_name: str | None = None, socket_path: str | None = None, tmux: str = "tmux"):
         self.socket_name, self.socket_path = socket_name, socket_path

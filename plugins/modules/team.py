@@ -34,8 +34,7 @@ description:
     of a value given here in the result, so give the names with empty values (as the
     orchestration role does) when the result is used.
   - With O(session), also checks that the target has what the session needs (the C(tmux)
-    program and the libtmux library for this Python), so that nothing is written on a target
-    that cannot run the team.
+    program), so that nothing is written on a target that cannot run the team.
   - Only computes and reads; changes nothing.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes

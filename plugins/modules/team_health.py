@@ -181,7 +181,7 @@ report:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils import _health, _process, _tmux
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
 
@@ -213,8 +213,6 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if not _tmux.HAS_LIBTMUX:
-        module.fail_json(msg=missing_required_lib("libtmux"), exception=str(_tmux.LIBTMUX_IMPORT_ERROR))
     try:
         facts = _health.gather(params["agents"], params["session"], params["board"], params["socket_name"],
                                params["socket_path"], params["stale_minutes"], params["proxy"], params["dispatcher"])

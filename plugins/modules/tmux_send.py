@@ -192,12 +192,10 @@ results:
 """
 
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils import _delivery
 from ansible_collections.moana.orchestration.plugins.module_utils._agents import PATTERNS
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
-    HAS_LIBTMUX,
-    LIBTMUX_IMPORT_ERROR,
     SOCKET_OPTIONS,
     TmuxError,
     find_pane,
@@ -263,8 +261,6 @@ def main():
         required_by={"pane": "session", "messages": "session"},
     )
     params = module.params
-    if not HAS_LIBTMUX:
-        module.fail_json(msg=missing_required_lib("libtmux"), exception=str(LIBTMUX_IMPORT_ERROR))
     if params["queue_dir"] and params["target"]:
         module.fail_json(msg="queue_dir needs pane names (a queue is per agent); give session and pane instead of target")
     try:

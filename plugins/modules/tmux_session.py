@@ -341,7 +341,7 @@ leftovers:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils._layout import (
     LAYOUTS,
     LayoutError,
@@ -350,8 +350,6 @@ from ansible_collections.moana.orchestration.plugins.module_utils._layout import
     with_env_digests,
 )
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
-    HAS_LIBTMUX,
-    LIBTMUX_IMPORT_ERROR,
     SOCKET_OPTIONS,
     TmuxError,
     describe_deaths,
@@ -401,8 +399,6 @@ def main():
         mutually_exclusive=[("socket_name", "socket_path")],
         required_if=[("state", "present", ("windows",))],
     )
-    if not HAS_LIBTMUX:
-        module.fail_json(msg=missing_required_lib("libtmux"), exception=str(LIBTMUX_IMPORT_ERROR))
     params = module.params
     try:
         spec = None

@@ -169,11 +169,9 @@ panes:
       returned: when O(lines) > 0
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils._agents import PATTERNS, add_states
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
-    HAS_LIBTMUX,
-    LIBTMUX_IMPORT_ERROR,
     SOCKET_OPTIONS,
     TmuxError,
     capture,
@@ -194,8 +192,6 @@ def main():
         supports_check_mode=True,
         mutually_exclusive=[("socket_name", "socket_path")],
     )
-    if not HAS_LIBTMUX:
-        module.fail_json(msg=missing_required_lib("libtmux"), exception=str(LIBTMUX_IMPORT_ERROR))
     if module.params["lines"] < 0:
         module.fail_json(msg="lines must be 0 or more, got %d" % module.params["lines"])
     bad = sorted("%s: %s" % (k, v) for k, v in module.params["agent_types"].items() if v not in PATTERNS)

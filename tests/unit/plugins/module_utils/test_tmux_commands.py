@@ -6,6 +6,8 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from ansible_collections.moana.orchestration.plugins.module_utils import _layout as L
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
 
@@ -145,3 +147,14 @@ def test_a_pane_that_died_at_once_is_described_by_name_end_and_last_words():
         "pane codex: its program ended within 3s of its start (exit status 2); its last lines:",
         "    error: unexpected argument '--yolo' found", "    Usage: codex [OPTIONS]",
         "pane amp: its program ended within 3s of its start (signal 9); its last lines:", "    (its screen is empty)"]
+
+
+@pytest.mark.parametrize("version, minimum, expected", [
+    ("3.3a", "3.2", True), ("3.2", "3.2", True), ("3.1c", "3.2", False), ("2.9", "3.2", False), ("10.0", "3.2", True),
+    ("next-3.6", "3.2", True), ("master", "3.2", True)])
+def test_the_tmux_version_is_compared_by_its_numbers(version, minimum, expected):
+    assert T.version_at_least(version, minimum) is expected
+
+
+def test_a_missing_tmux_has_no_version():
+    assert T.tmux_version("/nonexistent/tmux") is None
