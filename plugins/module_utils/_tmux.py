@@ -17,6 +17,7 @@ import contextlib
 import fcntl
 import itertools
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -548,17 +549,31 @@ def watch_started(server, session: str, names: list[str], seconds: float, interv
         state = read_session(server, session)
         panes = [p for p in state.panes() if p.name in wanted] if state else []
         for pane in panes:
-            if pane.dead and pane.name not in died:
-                died[pane.name] = {"name": pane.name, "status": pane.dead_status, "signal": pane.dead_signal,
-                                   "lines": last_words(capture(server, pane.pane_id, 200))}
-            elif pane.dead and died[pane.name]["status"] is None and died[pane.name]["signal"] is None:
-                # tmux may show a pane dead a moment before its exit status.
-                died[pane.name].update(status=pane.dead_status, signal=pane.dead_signal)
+            known = died.get(pane.name)
+            if pane.dead and (known is None or (known["status"] is None and known["signal"] is None)):
+                # tmux may leave #{pane_dead_status} empty: its own notice on the screen says it too.
+                screen = capture(server, pane.pane_id, 200)
+                status, signal = pane.dead_status, pane.dead_signal
+                if status is None and signal is None:
+                    status, signal = dead_notice(screen)
+                died[pane.name] = {"name": pane.name, "status": status, "signal": signal, "lines": last_words(screen)}
         young = [p for p in panes if not p.dead and p.name not in died and (_process.age(p.pid) or 0.0) < seconds]
         unsure = [d for d in died.values() if d["status"] is None and d["signal"] is None]
         if (not young and not unsure) or clock() >= deadline:
             return [died[name] for name in names if name in died]
         sleep(interval)
+
+
+DEAD_NOTICE = re.compile(r"^Pane is dead \((?:status (\d+)|signal (\d+))")
+
+
+def dead_notice(lines: list[str]) -> tuple[int | None, int | None]:
+    """(exit status, signal) from the notice tmux writes in a dead pane kept by remain-on-exit."""
+    for line in reversed(lines):
+        found = DEAD_NOTICE.match(line)
+        if found:
+            return tuple(int(group) if group else None for group in found.groups())
+    return None, None
 
 
 def last_words(lines: list[str], count: int = 12) -> list[str]:

@@ -158,3 +158,9 @@ def test_the_tmux_version_is_compared_by_its_numbers(version, minimum, expected)
 
 def test_a_missing_tmux_has_no_version():
     assert T.tmux_version("/nonexistent/tmux") is None
+
+
+def test_tmuxs_notice_in_a_dead_pane_tells_its_end_when_the_format_is_empty():
+    assert T.dead_notice(["error: bad option", "", "Pane is dead (status 2, Wed Nov 25 12:56:28 2026)"]) == (2, None)
+    assert T.dead_notice(["Pane is dead (signal 9, Wed Nov 25 12:56:28 2026)", ""]) == (None, 9)
+    assert T.dead_notice(["still running"]) == (None, None)
