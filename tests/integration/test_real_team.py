@@ -159,9 +159,12 @@ def test_the_real_team_completes_a_three_task_plan_through_the_board(tmux, tmp_p
         assert sum(1 for a, text in lines if "is assigned to you" in text) == 2, lines
         assert len(plan_complete()) == 1
 
-        # Each model-backed agent was seen idle, then busy, then idle again.
+        # Each model-backed agent was seen idle, then busy, then idle again, never in a dialog: the proxy's
+        # client got ANTHROPIC_AUTH_TOKEN=dummy from the role, which raises no custom API key question.
         for name in ("claude", "antigravity", "codex"):
             assert went_idle_busy_idle(seen[name]), (name, seen[name])
+            assert "waiting" not in seen[name], (name, seen[name])
+        assert "custom API key" not in (project / "logs" / "antigravity.log").read_text(errors="replace")
 
         # Timings for the record: start to the first completion and to the plan's end, and each worker's notice
         # latency (bench/real_team.py reports them beside the simulated team's).
