@@ -9,7 +9,6 @@ tells what each agent was told and when.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import time
@@ -21,6 +20,7 @@ import real_team
 from conftest import REPO, free_port, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _agents as A
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
+from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
 
 pytestmark = pytest.mark.playbook
@@ -73,18 +73,9 @@ def went_idle_busy_idle(states: list[str]) -> bool:
 
 
 def processes_with_home(home) -> list[str]:
-    """Processes whose environment has HOME=home: whatever the team's CLIs started, daemons included."""
-    wanted = ("HOME=%s" % home).encode()
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/environ" % pid, "rb") as env:
-                if wanted in env.read().split(b"\0"):
-                    with open("/proc/%s/cmdline" % pid, "rb") as cmd:
-                        found.append("%s %s" % (pid, cmd.read().replace(b"\0", b" ").decode(errors="replace")))
-        except OSError:
-            continue
-    return found
+    """Processes whose environment has HOME=home (found as stop finds a session's leftovers): whatever the
+    team's CLIs started, daemons included."""
+    return ["%d %s" % (pid, " ".join(P.read_cmdline(pid) or [])) for pid, _start in sorted(P.marked(str(home), "HOME"))]
 
 
 def test_the_real_team_completes_a_three_task_plan_through_the_board(tmux, tmp_path, playbook, real_clis):
