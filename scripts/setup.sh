@@ -9,7 +9,8 @@ requirements=$repo/requirements.txt
 packages=(tmux)
 if [ "${1:-}" = "--test" ]; then
   requirements=$repo/requirements-test.txt
-  packages+=(git shellcheck)
+  # sshd and ssh for the fleet scenario (users on a loopback sshd as boxes): its service is never started.
+  packages+=(git shellcheck openssh-server openssh-client)
 fi
 
 python=${PYTHON:-python3}
@@ -26,7 +27,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   echo "setup: installing ${missing[*]} with apt-get"
   "${sudo[@]}" apt-get update -qq
+  # No service starts during the install (openssh-server's would listen on port 22): a policy saying
+  # so, unless the machine has its own.
+  policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+  fi
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -z "$policy" ] || "${sudo[@]}" rm -f "$policy"
 fi
 
 # The real antigravity-claude-proxy, for its integration test (skipped without Node.js),

@@ -117,7 +117,7 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
         "dispatcher": dispatcher_row,
         "stuck": stuck,
         "board": {"sections": board.get("sections", []), "tasks_by_status": board.get("tasks_by_status", {}),
-                  "stale_tasks": board.get("stale_tasks", [])},
+                  "stale_tasks": board.get("stale_tasks", []), "completed": len(board.get("completions") or [])},
         "log_dir": log_dir,
     }
 

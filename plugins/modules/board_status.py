@@ -40,6 +40,13 @@ options:
     description:
       - Their current task id; V(IDLE) and V(OFFLINE) clear it when omitted.
     type: str
+  missing:
+    description:
+      - What to do when the board does not exist. V(fail) says so; V(skip) changes nothing and returns
+        RV(exists) false (stop's last step on a team whose board was removed).
+    type: str
+    choices: [fail, skip]
+    default: fail
 attributes:
   platform:
     platforms: posix
@@ -65,7 +72,13 @@ agents:
   returned: success
   type: list
   elements: dict
+exists:
+  description: Whether the board exists (false only with O(missing=skip)).
+  returned: success
+  type: bool
 """
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
@@ -79,6 +92,7 @@ def main():
             "state": {"type": "str", "required": True, "choices": list(board_lib.AGENT_STATES)},
             "roles": {"type": "dict", "default": {}},
             "task": {"type": "str"},
+            "missing": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
         },
         supports_check_mode=True,
     )
@@ -89,11 +103,13 @@ def main():
                                                             params["roles"].get(name)))
                 for name in params["names"]]
 
+    if params["missing"] == "skip" and not os.path.exists(params["path"]):
+        module.exit_json(changed=False, agents=[], exists=False)
     try:
         outcome = board_lib.transact(params["path"], operation, params["lock_timeout"], write=not module.check_mode)
     except board_lib.BoardError as exc:
         module.fail_json(msg=str(exc))
-    result = {"changed": outcome.changed, "agents": outcome.result}
+    result = {"changed": outcome.changed, "agents": outcome.result, "exists": True}
     if module._diff:
         result["diff"] = outcome.diff(params["path"])
     module.exit_json(**result)
