@@ -15,6 +15,8 @@ from __future__ import annotations
 KINDS = ("start", "health", "stop")
 # The agent states the health table counts; any other (starting, unknown) is "other".
 AGENT_STATES = ("idle", "busy", "waiting", "dead")
+# A host's line when its run changed nothing.
+OK_WORDS = {"start": "started, nothing to change", "stop": "already stopped", "health": "healthy"}
 
 
 class FleetError(ValueError):
@@ -88,15 +90,15 @@ def _line(kind: str, e: dict) -> str:
     if e["status"] == "unhealthy":
         return "%s%s: unhealthy: %s" % (e["host"], team, "; ".join(e["problems"]))
     if e["status"] == "ok":
-        return "%s%s: %s" % (e["host"], team, {"start": "started, nothing to change", "stop": "already stopped",
-                                                "health": "healthy"}[kind])
+        return "%s%s: %s" % (e["host"], team, OK_WORDS[kind])
     return "%s%s: %s: %s" % (e["host"], team, {"start": "started", "stop": "stopped"}[kind], "; ".join(e["actions"]))
 
 
 def summary(kind: str, outcomes: dict[str, dict | None]) -> dict:
     """``outcomes``: host -> its outcome (None when it left none), in the run's order. Returns ``entries``
-    (one per host, each with its ``line``: what happened there, in one line), ``text`` (the table: health; one line per host: start and stop), ``counts`` (hosts per
-    status) and ``failed`` (the hosts whose run did not end well)."""
+    (one per host, each with its ``line``: what happened there, in one line), ``text`` (the table for
+    health; one line per host for start and stop), ``counts`` (hosts per status) and ``failed`` (the hosts
+    whose run did not end well)."""
     if kind not in KINDS:
         raise FleetError("kind must be one of %s, not %r" % (", ".join(KINDS), kind))
     entries = [entry(kind, host, outcome) for host, outcome in outcomes.items()]

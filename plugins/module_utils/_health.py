@@ -59,6 +59,9 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
             detail = " (exit status %s)" % pane.get("dead_status") if pane and pane.get("dead_status") is not None else ""
             problems.append("agent %s: pane %s%s" % (agent["name"], status, detail))
         screen = pane.get("state") if pane else None
+        if status == "alive" and pane.get("pending"):  # set when the pane started, cleared once given
+            problems.append("agent %s: never got its %s (a start ended before giving it): run the start playbook"
+                            % (agent["name"], pane["pending"]))
         if status == "alive" and screen == "dead":
             problems.append("agent %s: its CLI exited and left a shell in the pane; run the start playbook" % agent["name"])
         since = state_since(agent["name"], screen, dispatcher, now)

@@ -44,6 +44,11 @@ class PaneSpec:
     # (read by the module, ``with_env_digests``), so that a changed file restarts the pane.
     env_file: str | None = None
     env_digest: str = ""
+    # What the pane still needs once started (start's initial prompt): kept in tmux (@moana_pending), set each
+    # time the pane is created or respawned here, in the same tmux call, and cleared by whoever gives it
+    # (tmux_send's clear_pending). A run that dies between the two leaves it set for the next one to see.
+    # Not part of the fingerprint: it says nothing about what the pane runs.
+    pending: str | None = None
 
     def fingerprint(self) -> str:
         """A short digest of what the pane runs; a change means the pane must restart.
@@ -102,6 +107,7 @@ class PaneState:
     logging: bool
     title: str
     activity: int | None
+    pending: str = ""
 
 
 @dataclass(frozen=True)
@@ -360,6 +366,7 @@ def parse_session(params: dict) -> SessionSpec:
                     log_file=_optional_path(p_raw.get("log_file"), p_where + ".log_file"),
                     exit_text=_optional_str(p_raw.get("exit_text"), p_where + ".exit_text"),
                     env_file=_optional_path(p_raw.get("env_file"), p_where + ".env_file"),
+                    pending=_optional_str(p_raw.get("pending"), p_where + ".pending"),
                 )
             )
             if panes[-1].env_file and not panes[-1].command:

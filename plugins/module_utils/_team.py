@@ -34,6 +34,9 @@ COMPLEXITIES = ("high", "medium", "low")
 AGENT_TYPES = ("claude", "codex", "amp", "generic", "simulated")
 AGENT_KEYS = ("name", "role", "command", "complexity", "uses_proxy", "type", "window", "environment", "auto_restart")
 PROXY_PANE = "proxy"
+# The pending note (tmux_session) of a pane whose agent gets its initial prompt typed: set when the pane
+# starts, cleared once the prompt is typed or queued. Still set later: a start ended in between.
+PENDING_PROMPT = "initial prompt"
 # CLIs that take the first prompt on their command line; the others get it typed once they are idle.
 PROMPT_AS_ARGUMENT = ("claude", "codex")
 # Where each agent's secret variables are kept, under the team's directory (0700): ENV_DIR/NAME.env, 0600.
@@ -350,6 +353,8 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
             }
             if agent["environment"]:
                 pane["env_file"] = env_file(team_dir, name)
+            if agent["typed_prompt"] and prompts_dir:
+                pane["pending"] = PENDING_PROMPT
             panes.append(pane)
         result.append({"name": window["name"], "layout": "tiled", "panes": panes})
     return result
@@ -384,6 +389,8 @@ def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: st
 
 
 def typed_prompts(agents: list[dict], team_dir: str) -> list[dict]:
-    """The ``messages`` of tmux_send that give each agent taking no prompt argument its initial prompt."""
-    return [{"pane": a["name"], "agent_type": a["type"], "src": "%s/prompts/%s.md" % (team_dir, a["name"])}
+    """The ``messages`` of tmux_send that give each agent taking no prompt argument its initial prompt, each
+    clearing its pane's pending note once typed (or queued)."""
+    return [{"pane": a["name"], "agent_type": a["type"], "src": "%s/prompts/%s.md" % (team_dir, a["name"]),
+             "clear_pending": True}
             for a in agents if a["typed_prompt"]]

@@ -32,6 +32,7 @@ SESSION_VARIABLE = "MOANA_ORCHESTRATION_SESSION"
 TOKEN_OPTION = "@moana_token"
 PANE_OPTION = "@moana_pane"
 FINGERPRINT_OPTION = "@moana_fingerprint"
+PENDING_OPTION = "@moana_pending"
 WINDOW_OPTION = "@moana_window"
 LAYOUT_OPTION = "@moana_layout"
 
@@ -52,6 +53,7 @@ _FIELDS = (
     "pane_index",
     "@moana_pane",
     "@moana_fingerprint",
+    "@moana_pending",
     "pane_pid",
     "pane_current_command",
     "pane_dead",
@@ -217,6 +219,7 @@ def parse_panes(lines: list[str]) -> _layout.SessionState | None:
                 logging=row["pane_pipe"] == "1",
                 title=row["pane_title"],
                 activity=_int(row["window_activity"]),
+                pending=row["@moana_pending"],
             )
         )
     first = rows[0]
@@ -268,10 +271,21 @@ def _label_pane(pane: _layout.PaneSpec, target: list[str]) -> list[list[str]]:
         ["set-option", "-p", *target, PANE_OPTION, pane.name],
         ["set-option", "-p", *target, FINGERPRINT_OPTION, pane.fingerprint()],
         ["select-pane", *target, "-T", pane.name],
+        *_mark_pending(pane, target),
     ]
     if pane.log_file:
         commands.append(["pipe-pane", "-o", *target, pipe_command(pane.log_file)])
     return commands
+
+
+def _mark_pending(pane: _layout.PaneSpec, target: list[str]) -> list[list[str]]:
+    """Set the pane's pending note in the call that starts it (so no start leaves a pane without it)."""
+    return [["set-option", "-p", *target, PENDING_OPTION, pane.pending]] if pane.pending else []
+
+
+def clear_pending(server, pane_id: str) -> None:
+    """What the pane needed once started was given: forget the note."""
+    server.cmd("set-option", "-p", "-u", "-t", pane_id, PENDING_OPTION)
 
 
 def pipe_command(log_file: str) -> str:
@@ -372,6 +386,7 @@ def _action_commands(action, ctx: _Context) -> list[list[str]]:
         return [
             ["respawn-pane", "-k", *target, *_spawn_args(action.pane)],
             ["set-option", "-p", *target, FINGERPRINT_OPTION, action.pane.fingerprint()],
+            *_mark_pending(action.pane, target),
         ]
     if isinstance(action, _layout.StartLog):
         return [["pipe-pane", "-o", "-t", action.pane_id, pipe_command(action.log_file)]]
@@ -483,6 +498,7 @@ def pane_facts(pane: _layout.PaneState) -> dict:
         "logging": pane.logging,
         "title": pane.title,
         "activity": pane.activity,
+        "pending": pane.pending or None,
     }
 
 
@@ -529,9 +545,22 @@ def ensure_session(server, spec: _layout.SessionSpec, respawn_dead: bool = True,
         respawned=todo.names(_layout.RespawnPane, "dead"),
         restarted=todo.names(_layout.RespawnPane, "changed"),
         removed=todo.names(_layout.KillPane) + todo.names(_layout.KillWindow),
+        pending=pending_panes(spec, after, todo if check_mode else None),
         diff={"before": _layout.describe_state(before, spec), "after": _layout.describe_after(spec, before, respawn_dead)},
     )
     return result
+
+
+def pending_panes(spec: _layout.SessionSpec, state: _layout.SessionState | None, todo=None) -> list[str]:
+    """Names of the described panes whose pending note is set; with ``todo`` (check mode), also those the
+    plan would start with one."""
+    described = {p.name: p for w in spec.windows for p in w.panes}
+    names = [p.name for p in (state.panes() if state else []) if p.pending and p.name in described]
+    if todo is not None:
+        starting = todo.names(_layout.CreateSession) + todo.names(_layout.CreateWindow) + todo.names(_layout.AddPane) \
+            + todo.names(_layout.RespawnPane, "dead") + todo.names(_layout.RespawnPane, "changed")
+        names += [n for n in starting if n in described and described[n].pending and n not in names]
+    return names
 
 
 def watch_started(server, session: str, names: list[str], seconds: float, interval: float = 0.2,

@@ -67,6 +67,13 @@ options:
       - Seconds between typing the text and pressing the submit key. Default the agent
         type's, 0.3 (the real TUIs take fast input as a paste), 0.05 for V(simulated).
     type: float
+  clear_pending:
+    description:
+      - Once the text is typed, or left in O(queue_dir) for the dispatcher, clear the pane's pending note
+        (M(moana.orchestration.tmux_session)'s O(moana.orchestration.tmux_session#module:windows[].panes[].pending)):
+        what it needed is given. start.yml gives the initial prompts so.
+    type: bool
+    default: false
   wait_timeout:
     description:
       - Seconds to wait for the agent to be idle before giving up (or queuing).
@@ -111,6 +118,10 @@ options:
       submit_delay:
         description: Seconds between typing and the submit key. Default the agent type's.
         type: float
+      clear_pending:
+        description: Like O(clear_pending), for this message.
+        type: bool
+        default: false
 attributes:
   platform:
     platforms: posix
@@ -198,6 +209,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils._agents import
 from ansible_collections.moana.orchestration.plugins.module_utils._tmux import (
     SOCKET_OPTIONS,
     TmuxError,
+    clear_pending,
     find_pane,
     open_server,
 )
@@ -226,6 +238,7 @@ MESSAGE_OPTIONS = {
     "agent_type": {"type": "str", "default": "generic", "choices": list(PATTERNS)},
     "submit_key": {"type": "str", "no_log": False},
     "submit_delay": {"type": "float"},
+    "clear_pending": {"type": "bool", "default": False},
 }
 
 
@@ -295,6 +308,8 @@ def main():
             module.warn("%s: %s; left in %s for the dispatcher" % (name, outcome["message"], result["queue_file"]))
         elif outcome["status"] != "delivered":
             problems.append("%s: %s" % (name, outcome["message"]))
+        if message.get("clear_pending") and ("queue_file" in result or outcome["status"] == "delivered"):
+            clear_pending(server, message["pane_id"])
         results.append(result)
     if problems:
         hint = "" if params["queue_dir"] else " (set queue_dir to leave messages for the dispatcher)"

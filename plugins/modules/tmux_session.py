@@ -160,6 +160,14 @@ options:
               - With O(state=absent), typed into the pane (then Enter) to ask its program
                 to leave before the session is killed, such as V(/exit).
             type: str
+          pending:
+            description:
+              - What the pane still needs once started, such as V(initial prompt). Kept on the pane (tmux
+                option C(@moana_pending)), set in the very call that creates or respawns it, and cleared
+                by whoever gives it (M(moana.orchestration.tmux_send)'s O(moana.orchestration.tmux_send#module:messages[].clear_pending)):
+                a run that ends in between leaves it for the next run to see (RV(pending)).
+              - Not part of what restarts a pane when it changes.
+            type: str
 attributes:
   platform:
     platforms: posix
@@ -327,6 +335,13 @@ removed:
   returned: when O(state=present)
   type: list
   elements: str
+pending:
+  description:
+    - Names of the described panes whose O(windows[].panes[].pending) note is set (in check mode, also those
+      this run would start with one): what they need was never given.
+  returned: when O(state=present)
+  type: list
+  elements: str
 exited:
   description: Names of panes whose program left when asked with its exit text.
   returned: when O(state=absent)
@@ -368,6 +383,7 @@ PANE_OPTIONS = {
     "log_file": {"type": "path"},
     "exit_text": {"type": "str"},
     "env_file": {"type": "path"},
+    "pending": {"type": "str"},
 }
 
 WINDOW_OPTIONS = {

@@ -145,6 +145,24 @@ class PlaybookRun:
         return {key: int(value) for key, value in (part.split("=") for part in line.split()[2:])}
 
 
+ANSIBLE_PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
+
+
+def playbook_environment(results_file=None, env: dict | None = None) -> dict:
+    """The environment ansible-playbook runs in from the tests: each task's result recorded in ``results_file``
+    (JSON lines, through the test callback), no colours, and never the real home's ~/.local/bin."""
+    environ = dict(os.environ)
+    environ.update(ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS), ANSIBLE_CALLBACKS_ENABLED="record_results",
+                   ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")
+    if results_file is not None:
+        environ["MOANA_RESULTS_FILE"] = str(results_file)
+    # start.yml links orchestra into ~/.local/bin when that is on PATH: never into the real home from a test.
+    user_bin = os.path.expanduser("~/.local/bin")
+    environ["PATH"] = os.pathsep.join(d for d in environ.get("PATH", "").split(os.pathsep) if d != user_bin)
+    environ.update(env or {})
+    return environ
+
+
 @pytest.fixture
 def playbook(tmp_path):
     """Write a playbook and run it with ansible-playbook from the repo root, as a user would."""
@@ -155,21 +173,8 @@ def playbook(tmp_path):
         path = tmp_path / ("play%d.yml" % counter[0])
         path.write_text(plays if isinstance(plays, str) else json.dumps(plays))
         results_file = tmp_path / ("results%d.jsonl" % counter[0])
-        environ = dict(os.environ)
-        environ.update(
-            MOANA_RESULTS_FILE=str(results_file),
-            ANSIBLE_CALLBACK_PLUGINS=str(CALLBACKS),
-            ANSIBLE_CALLBACKS_ENABLED="record_results",
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_DEPRECATION_WARNINGS="0",
-        )
-        # start.yml links orchestra into ~/.local/bin when that is on PATH: never into the real home from a test.
-        user_bin = os.path.expanduser("~/.local/bin")
-        environ["PATH"] = os.pathsep.join(d for d in environ.get("PATH", "").split(os.pathsep) if d != user_bin)
-        environ.update(env or {})
-        bin_dir = Path(sys.executable).parent
-        proc = subprocess.run([str(bin_dir / "ansible-playbook"), str(path), *extra_args], cwd=REPO,
-                              env=environ, capture_output=True, text=True, check=False, timeout=300)
+        proc = subprocess.run([ANSIBLE_PLAYBOOK, str(path), *extra_args], cwd=REPO, env=playbook_environment(results_file, env),
+                              capture_output=True, text=True, check=False, timeout=300)
         results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
         return PlaybookRun(proc, results)
 

@@ -209,3 +209,12 @@ def test_a_memory_of_another_board_is_named():
     # A memory without identity (an older board) is not another board's.
     assert H.report(TEAM, session_of(claude="idle", codex="idle", amp="idle"), board, now=NOW,
                     dispatcher=running(memory_of(board, board_id=None)), stuck_minutes=10)["healthy"]
+
+
+def test_an_initial_prompt_a_start_never_gave_is_named_with_its_fix():
+    owing = dict(pane("codex"), pending="initial prompt")
+    data = H.report(AGENTS, {"exists": True, "panes": [pane("claude"), owing]}, BOARD, None, now=1000)
+    assert data["problems"] == ["agent codex: never got its initial prompt (a start ended before giving it): "
+                                "run the start playbook"]
+    given = H.report(AGENTS, {"exists": True, "panes": [pane("claude"), dict(owing, pending=None)]}, BOARD, None, now=1000)
+    assert given["healthy"]

@@ -178,7 +178,12 @@ def test_amp_gets_its_prompt_typed_and_the_dispatcher_knows_names_not_values():
     team[0] = dict(team[0], environment={"ANTHROPIC_API_KEY": "sk-secret"})
     agents, routing = T.validate(team)
     assert [a["name"] for a in agents if a["typed_prompt"]] == ["amp"]
-    assert T.typed_prompts(agents, "/h") == [{"pane": "amp", "agent_type": "amp", "src": "/h/prompts/amp.md"}]
+    assert T.typed_prompts(agents, "/h") == [{"pane": "amp", "agent_type": "amp", "src": "/h/prompts/amp.md",
+                                              "clear_pending": True}]
+    # Its pane owes the prompt from its start until it is given (tmux_session's pending note).
+    panes = {p["name"]: p for w in T.windows(agents, routing, "/p/CLAUDE.md", "/b", "/l", prompts_dir="/h/prompts",
+                                             team_dir="/h") for p in w["panes"]}
+    assert panes["amp"]["pending"] == T.PENDING_PROMPT and "pending" not in panes["claude"]
     config = T.dispatcher_config(agents, "moana-orchestration", "/p/CLAUDE.md", "/h", restart={"max": 2})
     by_name = {a["name"]: a for a in config["agents"]}
     assert by_name["amp"]["auto_restart"] and not by_name["codex"]["auto_restart"]

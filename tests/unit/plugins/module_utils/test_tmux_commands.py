@@ -69,6 +69,19 @@ def test_pane_labels_carry_name_fingerprint_and_log():
     assert ["pipe-pane", "-o", "-t", "=s:", "umask 077; chmod 600 %s 2>/dev/null; exec cat >> %s" % (quoted, quoted)] in commands
 
 
+def test_a_pending_note_is_set_in_the_call_that_starts_the_pane_and_is_no_part_of_its_fingerprint():
+    described = {"name": "s", "windows": [{"name": "w", "panes": [{"name": "amp", "command": "x", "pending": "initial prompt"},
+                                                                  {"name": "b", "command": "y"}]}]}
+    spec = L.resolve(L.parse_session(described))
+    commands = T.session_commands(spec)
+    assert ["set-option", "-p", "-t", "=s:", "@moana_pending", "initial prompt"] in commands
+    assert sum(1 for c in commands if "@moana_pending" in c) == 1
+    plain = L.parse_session({"name": "s", "windows": [{"name": "w", "panes": [{"name": "amp", "command": "x"}]}]})
+    assert spec.windows[0].panes[0].fingerprint() == L.resolve(plain).windows[0].panes[0].fingerprint()
+    respawn = T._action_commands(L.RespawnPane(pane_id="%1", pane=spec.windows[0].panes[0], reason="dead"), T._Context(None, spec))
+    assert ["set-option", "-p", "-t", "%1", "@moana_pending", "initial prompt"] in respawn
+
+
 def test_the_transcript_command_makes_a_private_file_whatever_the_umask(tmp_path):
     """tmux runs pipe-pane's command with sh -c under its own umask (usually 022)."""
     folder = tmp_path / "a dir 'quoted'"
@@ -86,7 +99,8 @@ def row(**values):
     base = {
         "session_id": "$1", "session_name": "s", "window_id": "@1", "window_index": "0", "window_name": "bash",
         "@moana_window": "main", "@moana_layout": "tiled", "remain-on-exit": "on", "window_activity": "1700000000",
-        "pane_id": "%1", "pane_index": "0", "@moana_pane": "claude", "@moana_fingerprint": "abc", "pane_pid": "42",
+        "pane_id": "%1", "pane_index": "0", "@moana_pane": "claude", "@moana_fingerprint": "abc", "@moana_pending": "",
+        "pane_pid": "42",
         "pane_current_command": "node", "pane_dead": "0", "pane_dead_status": "", "pane_dead_signal": "",
         "pane_pipe": "1", "pane_title": "Claude Code", "pane_start_command": '"claude"',
     }
