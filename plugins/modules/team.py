@@ -350,7 +350,7 @@ def main():
             held = _process.held_by_other(port, params["proxy_pidfile"])
             if held:
                 raise _team.TeamError("%s: stop that program or give this team another port "
-                                      "(-e orchestration_proxy_port=N)" % held)
+                                      "(orchestration_proxy_port; in a fleet, a variable of this host)" % held)
     except _team.TeamError as exc:
         module.fail_json(msg=str(exc))
     # The agents' environments are no_log options (masked in the invocation and the target's log); the result

@@ -81,7 +81,7 @@ def test_bursts_of_notices_during_start_and_stop_never_share_an_input_line(tmux,
         during_start.join(30)
         assert during_start.error is None, during_start.error
         assert started.returncode == 0, started.stdout[-4000:]
-        typed = started.result("Type the initial prompt into new agents whose CLI takes none as argument, each once it is idle")
+        typed = started.result("Type the initial prompt into agents whose CLI takes none as argument and that never got it, each once it is idle")
         assert {r["status"] for r in typed["results"]} <= {"delivered", "queued"}, typed["results"]
 
         # Every agent hears every message of the burst (each notice typed once, whole).
