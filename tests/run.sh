@@ -55,7 +55,8 @@ for scenario in extensions/molecule/*/molecule.yml; do
 done
 # Beside the end of the static checks (ansible-test spends most of its time
 # building its venvs), not beside the Molecule scenarios: its timing-sensitive
-# tests wait on events with generous bounds, never on a fixed pause.
+# tests wait on events with generous bounds, never on a fixed pause. It runs
+# them on two workers (pytest.ini).
 stage pytest python -m pytest
 finish ansible-lint
 finish sanity
