@@ -9,8 +9,9 @@ requirements=$repo/requirements.txt
 packages=(tmux)
 if [ "${1:-}" = "--test" ]; then
   requirements=$repo/requirements-test.txt
-  # sshd and ssh for the fleet scenario (users on a loopback sshd as boxes): its service is never started.
-  packages+=(git shellcheck openssh-server openssh-client)
+  # sshd and ssh for the fleet tests (users behind a loopback sshd as boxes; its service is never started),
+  # ip for those that give each box its own network namespace.
+  packages+=(git shellcheck openssh-server openssh-client iproute2)
 fi
 
 python=${PYTHON:-python3}

@@ -70,8 +70,8 @@ options:
   clear_pending:
     description:
       - Once the text is typed, or left in O(queue_dir) for the dispatcher, clear the pane's pending note
-        (M(moana.orchestration.tmux_session)'s O(moana.orchestration.tmux_session#module:windows[].panes[].pending)):
-        what it needed is given. start.yml gives the initial prompts so.
+        (O(moana.orchestration.tmux_session#module:windows[].panes[].pending)), since what it needed is given.
+        start.yml gives the initial prompts so.
     type: bool
     default: false
   wait_timeout:

@@ -164,8 +164,8 @@ options:
             description:
               - What the pane still needs once started, such as V(initial prompt). Kept on the pane (tmux
                 option C(@moana_pending)), set in the very call that creates or respawns it, and cleared
-                by whoever gives it (M(moana.orchestration.tmux_send)'s O(moana.orchestration.tmux_send#module:messages[].clear_pending)):
-                a run that ends in between leaves it for the next run to see (RV(pending)).
+                by whoever gives it (O(moana.orchestration.tmux_send#module:messages[].clear_pending)), so a run
+                that ends in between leaves it for the next run to see (RV(pending)).
               - Not part of what restarts a pane when it changes.
             type: str
 attributes:
@@ -338,7 +338,7 @@ removed:
 pending:
   description:
     - Names of the described panes whose O(windows[].panes[].pending) note is set (in check mode, also those
-      this run would start with one): what they need was never given.
+      this run would start with one), whose need was never met.
   returned: when O(state=present)
   type: list
   elements: str

@@ -37,7 +37,7 @@ class Fleet:
         root.chmod(0o755)  # the users read the stand-in programs kept here
         for key in ("id_ed25519", "host_key"):
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / key)], check=True)
-        self.sshd = None
+        self.sshds: list[subprocess.Popen] = []
 
     def add_box(self, name: str, without: tuple[str, ...] = ()) -> str:
         """A user for box ``name``; ``without``: programs of /usr/bin its sessions do not find (its PATH is a
@@ -60,30 +60,37 @@ class Fleet:
         (ssh / "authorized_keys").chmod(0o600)
         return user
 
-    def start(self) -> None:
-        config = self.root / "sshd_config"
+    def start(self, address: str = "127.0.0.1", netns: str | None = None, controller: tuple[str, ...] = ()) -> None:
+        """An sshd on ``address`` (in network namespace ``netns``, when given) that lets the boxes in, ready
+        when a box can log in from where the controller runs (``controller``: the prefix that runs a
+        command there, such as ``ip netns exec NS``)."""
+        config = self.root / ("sshd_config-%s" % address)
         config.write_text("\n".join([
-            "Port %d" % self.port, "ListenAddress 127.0.0.1", "HostKey %s" % (self.root / "host_key"),
-            "PidFile %s" % (self.root / "sshd.pid"), "UsePAM no", "PasswordAuthentication no",
+            "Port %d" % self.port, "ListenAddress %s" % address, "HostKey %s" % (self.root / "host_key"),
+            "PidFile none", "UsePAM no", "PasswordAuthentication no",
             "KbdInteractiveAuthentication no", "PermitUserEnvironment yes", "AllowUsers %s" % " ".join(self.users.values()),
             "MaxStartups 50:30:100", "MaxSessions 50", "Subsystem sftp internal-sftp", ""]))
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
-        self.sshd = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL,
-                                     stderr=open(self.root / "sshd.log", "wb"))
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        with open(self.root / ("sshd-%s.log" % address), "wb") as log:
+            sshd = subprocess.Popen([*prefix, SSHD, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=log)
+        self.sshds.append(sshd)
         deadline = time.monotonic() + 10
-        while subprocess.run(["ssh", *self.ssh_options(), "-p", str(self.port), "%s@127.0.0.1" % next(iter(self.users.values())),
-                              "true"], capture_output=True, check=False).returncode != 0:
-            if time.monotonic() > deadline or self.sshd.poll() is not None:
-                raise AssertionError("the test's sshd does not let a box in: %s" % (self.root / "sshd.log").read_text())
+        login = [*controller, "ssh", *self.ssh_options(), "-p", str(self.port), "%s@%s" % (next(iter(self.users.values())), address),
+                 "true"]
+        while subprocess.run(login, capture_output=True, check=False).returncode != 0:
+            if time.monotonic() > deadline or sshd.poll() is not None:
+                raise AssertionError("the test's sshd on %s does not let a box in: %s"
+                                     % (address, (self.root / ("sshd-%s.log" % address)).read_text()))
             time.sleep(0.1)
 
     def ssh_options(self) -> list[str]:
         return ["-i", str(self.root / "id_ed25519"), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "LogLevel=ERROR", "-o", "BatchMode=yes"]
 
-    def host(self, name: str, **variables) -> dict:
-        """Inventory variables of box ``name`` (its user over the test's sshd, the system Python)."""
-        return {"ansible_host": "127.0.0.1", "ansible_port": self.port, "ansible_user": self.users[name],
+    def host(self, name: str, address: str = "127.0.0.1", **variables) -> dict:
+        """Inventory variables of box ``name`` (its user over the test's sshd on ``address``, the system Python)."""
+        return {"ansible_host": address, "ansible_port": self.port, "ansible_user": self.users[name],
                 "ansible_ssh_private_key_file": str(self.root / "id_ed25519"),
                 "ansible_ssh_common_args": " ".join(self.ssh_options()[2:]),
                 "ansible_python_interpreter": "/usr/bin/python3", **variables}
@@ -97,9 +104,9 @@ class Fleet:
         return Path(pwd.getpwnam(self.users[name]).pw_dir)
 
     def close(self) -> None:
-        if self.sshd is not None:
-            self.sshd.kill()
-            self.sshd.wait()
+        for sshd in self.sshds:
+            sshd.kill()
+            sshd.wait()
         for user in self.users.values():
             subprocess.run(["pkill", "-KILL", "-u", user], check=False)
         for user in self.users.values():
