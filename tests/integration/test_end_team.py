@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, end_team, free_port
+from conftest import REPO, end_team, free_port, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 from ansible_collections.moana.orchestration.plugins.module_utils import _tmux as T
 
@@ -58,7 +58,8 @@ def test_end_team_leaves_nothing_of_a_started_team_and_spares_what_is_not_its(tm
     try:
         end_team(home, tmux.socket_name, [proxy_pidfile])
         assert orphan.wait(5) is not None
-        assert not any(P.is_alive(*each) for each in panes)
+        # The panes' programs end on the hang-up the server's end sends them, a moment after it.
+        wait_for(lambda: not any(P.is_alive(*each) for each in panes), 10, "the panes' programs to end")
         assert not any(P.is_alive(record["pid"], record["starttime"]) for record in records)
         assert carrying(T.SESSION_VARIABLE, token) == []
         assert [carrying(P.TOKEN_VARIABLE, record["token"]) for record in records] == [[], []]
