@@ -12,6 +12,8 @@ table and one report (a list of entries, each naming its host). Pure: the
 
 from __future__ import annotations
 
+import collections
+
 KINDS = ("start", "health", "stop")
 # The agent states the health table counts; any other (starting, unknown) is "other".
 AGENT_STATES = ("idle", "busy", "waiting", "dead")
@@ -104,9 +106,7 @@ def summary(kind: str, outcomes: dict[str, dict | None]) -> dict:
     entries = [entry(kind, host, outcome) for host, outcome in outcomes.items()]
     for e in entries:
         e["line"] = _line(kind, e)
-    counts: dict[str, int] = {}
-    for e in entries:
-        counts[e["status"]] = counts.get(e["status"], 0) + 1
+    counts = dict(collections.Counter(e["status"] for e in entries))
     head = "%s on %d host%s: %s" % (kind, len(entries), "" if len(entries) == 1 else "s",
                                     ", ".join("%d %s" % (n, status) for status, n in sorted(counts.items())) or "none")
     lines = [head] + (_health_lines(entries) if kind == "health" else [e["line"] for e in entries])

@@ -545,22 +545,20 @@ def ensure_session(server, spec: _layout.SessionSpec, respawn_dead: bool = True,
         respawned=todo.names(_layout.RespawnPane, "dead"),
         restarted=todo.names(_layout.RespawnPane, "changed"),
         removed=todo.names(_layout.KillPane) + todo.names(_layout.KillWindow),
-        pending=pending_panes(spec, after, todo if check_mode else None),
-        diff={"before": _layout.describe_state(before, spec), "after": _layout.describe_after(spec, before, respawn_dead)},
     )
+    # In check mode nothing started: the panes the plan would start count with the notes they would get.
+    result["pending"] = pending_panes(spec, after, result["created"] + result["respawned"] + result["restarted"]
+                                      if check_mode else ())
+    result["diff"] = {"before": _layout.describe_state(before, spec), "after": _layout.describe_after(spec, before, respawn_dead)}
     return result
 
 
-def pending_panes(spec: _layout.SessionSpec, state: _layout.SessionState | None, todo=None) -> list[str]:
-    """Names of the described panes whose pending note is set; with ``todo`` (check mode), also those the
-    plan would start with one."""
+def pending_panes(spec: _layout.SessionSpec, state: _layout.SessionState | None, starting=()) -> list[str]:
+    """Names of the described panes whose pending note is set, and of those in ``starting`` (the panes a
+    check-mode plan would start) that would get one."""
     described = {p.name: p for w in spec.windows for p in w.panes}
     names = [p.name for p in (state.panes() if state else []) if p.pending and p.name in described]
-    if todo is not None:
-        starting = todo.names(_layout.CreateSession) + todo.names(_layout.CreateWindow) + todo.names(_layout.AddPane) \
-            + todo.names(_layout.RespawnPane, "dead") + todo.names(_layout.RespawnPane, "changed")
-        names += [n for n in starting if n in described and described[n].pending and n not in names]
-    return names
+    return names + [n for n in starting if n in described and described[n].pending and n not in names]
 
 
 def watch_started(server, session: str, names: list[str], seconds: float, interval: float = 0.2,
