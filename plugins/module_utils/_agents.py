@@ -173,6 +173,24 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     return "unknown"
 
 
+# What moves on a working screen without the work moving: timers and counts ("(12s · ↓ 21 tokens)",
+# "Working (3s"), a spinner's glyph, and Claude Code's rotating tips.
+_TICKING = re.compile(r"\d+")
+_SPINNER = re.compile(r"^[·✢✳✶✻✽*•◦]\s*")  # Claude Code's spinner glyphs; Codex's bullet blinks • ◦
+_TIMER = re.compile(r"\s*\(#+[smh]\b[^()]*\)")  # "(#s · ↓ #.#k tokens)", which shows once a turn is long
+
+
+def progress_key(lines: list[str]) -> str:
+    """The screen without what moves while nothing progresses (timers, counters, a spinner's glyph, tips):
+    a busy agent whose key stays the same has made no visible progress."""
+    kept = []
+    for line in tail(lines):
+        if "Tip:" in line:
+            continue
+        kept.append(_TIMER.sub("", _SPINNER.sub("", _TICKING.sub("#", line.strip()))))
+    return "\n".join(kept)
+
+
 def exited_to_shell(pid: int | None, current_command: str) -> bool:
     """The pane's first process is a shell with no child left: the CLI it ran has exited."""
     if not pid or current_command not in SHELLS:
@@ -278,3 +296,38 @@ def add_states(server, panes: list[dict], types: dict[str, str]) -> None:
     for pane in panes:
         if pane["pane_id"] in states:
             pane["state"] = states[pane["pane_id"]]
+
+
+class StuckWatch:
+    """Which agents are stuck: busy with no visible progress (the same ``progress_key``) for ``busy_seconds``,
+    or waiting on a dialog for ``dialog_seconds`` (None: never). Fed one read per agent per scan; ``stuck``
+    holds the stuck agents (reason and since when), each reported once per episode."""
+
+    def __init__(self, busy_seconds: float | None, dialog_seconds: float | None, clock=time.time):
+        self.limits = {"busy": busy_seconds, "waiting": dialog_seconds}
+        self.clock = clock
+        self.stuck: dict[str, dict] = {}
+        self.marks: dict[str, tuple[str, str, float]] = {}  # name: (state, progress key, since)
+
+    def see(self, name: str, state: str, key: str = "") -> tuple[str, dict] | None:
+        """Record a read: ('stuck', entry) when the agent has just become stuck, ('moved', entry) when a stuck
+        agent has just changed state or made progress (``entry["now"]`` its new state); otherwise None."""
+        now = self.clock()
+        mark = (state, key if state == "busy" else "")
+        before = self.marks.get(name)
+        if before is None or before[:2] != mark:
+            self.marks[name] = mark + (now,)
+            if name in self.stuck:
+                return "moved", dict(self.stuck.pop(name), now=state)
+            return None
+        limit, since = self.limits.get(state), before[2]
+        if limit is None or name in self.stuck or now - since < limit:
+            return None
+        what = ("busy with an unchanged screen" if state == "busy" else "waiting on a dialog for a person")
+        self.stuck[name] = {"state": state, "since": since, "reason": "%s for %d s" % (what, now - since)}
+        return "stuck", self.stuck[name]
+
+    def forget(self, name: str) -> None:
+        self.stuck.pop(name, None)
+        self.marks.pop(name, None)
+

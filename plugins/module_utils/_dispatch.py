@@ -46,12 +46,15 @@ import zlib
 
 try:
     from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _board as board_lib
-    from ansible_collections.moana.orchestration.plugins.module_utils import _delivery, _dispatch_config, _tmux
+    from ansible_collections.moana.orchestration.plugins.module_utils import _delivery, _dispatch_config, _hooks, _notify
+    from ansible_collections.moana.orchestration.plugins.module_utils import _tmux
 except ImportError:  # deployed with the orchestra command: the files sit side by side
     import _agents  # type: ignore[no-redef]
     import _board as board_lib  # type: ignore[no-redef]
     import _delivery  # type: ignore[no-redef]
     import _dispatch_config  # type: ignore[no-redef]
+    import _hooks  # type: ignore[no-redef]
+    import _notify  # type: ignore[no-redef]
     import _tmux  # type: ignore[no-redef]
 
 SENDER = "orchestra"
@@ -424,6 +427,33 @@ def read_states(server, panes: dict[str, dict], agents: dict[str, dict], tracker
     return states
 
 
+class HookReports:
+    """The agents' own reports (``orchestra hook``, one file per agent), each read again when its stat
+    changed: a stat per agent per round costs microseconds."""
+
+    def __init__(self, folder: str, names):
+        self.folder, self.names = folder, list(names)
+        self.stamps: dict[str, tuple | None] = {}
+        self.reports: dict[str, dict] = {}
+
+    def poll(self) -> list[str]:
+        """The agents whose report changed since the last poll."""
+        changed = []
+        for name in self.names:
+            path = "%s/%s.json" % (self.folder, name)
+            stamp = _board_stamp(path)
+            if stamp == self.stamps.get(name, ()):
+                continue
+            self.stamps[name] = stamp
+            report = _hooks.read_report(path) if stamp else None
+            if report is None:
+                self.reports.pop(name, None)
+            else:
+                self.reports[name] = report
+            changed.append(name)
+        return changed
+
+
 class StatusFile:
     """Each agent's screen state and since when (wall clock), with the dispatcher's pid and the board identity
     it follows, in a small file beside the state file (``_dispatch_config.status_file``), written only when
@@ -436,13 +466,21 @@ class StatusFile:
         self.board_id: str | None = None
         self.written = False
 
-    def observe(self, states: dict[str, str], board_id: str | None) -> bool:
-        """Record the states read now; write the file when a state (or the board) changed. True when written."""
+    def observe(self, states: dict[str, str], board_id: str | None, stuck: dict[str, dict] | None = None,
+                sources: dict[str, str] | None = None) -> bool:
+        """Record the states known now (and the stuck agents: reason and since when; and which states the
+        CLI's own report gave, ``sources``: agent -> "hook"); write the file when a state, a source, a stuck
+        agent or the board changed. True when written."""
         now = self.clock()
         agents = {}
         for name, state in states.items():
             before = self.agents.get(name)
+            before = {k: v for k, v in before.items() if k in ("state", "since")} if before else None
             agents[name] = before if before and before["state"] == state else {"state": state, "since": now}
+            if (sources or {}).get(name):
+                agents[name] = dict(agents[name], source=sources[name])
+            if name in (stuck or {}):
+                agents[name] = dict(agents[name], stuck={k: stuck[name][k] for k in ("reason", "since", "state")})
         if self.written and agents == self.agents and board_id == self.board_id:
             return False
         self.agents, self.board_id = agents, board_id
@@ -571,10 +609,21 @@ class Dispatcher:
                                                float(config["restart"]["delay"])))
         self.status = StatusLine(self.server, config["session"], config.get("status_line", True), self.log)
         self.status_file = StatusFile(_dispatch_config.status_file(config), self.log, wall_clock)
+        stuck = config.get("stuck") or {}
+        self.stuck = _agents.StuckWatch(stuck.get("busy_seconds"), stuck.get("dialog_seconds"), wall_clock)
+        self.nudge = stuck.get("nudge") or ""
+        self.notifier = _notify.Notifier(config.get("notify"), config["session"], self.log, clock, wall_clock)
+        self.wall_clock = wall_clock
+        self.reports = HookReports(_dispatch_config.hooks_dir(config), self.agents) if config.get("hooks") else None
+        self.screen_seen: dict[str, tuple[str, float]] = {}  # agent: (its screen's state, since when, wall clock)
+        self.had_open = False  # the board had tasks open since the last end of a plan
+        self.announced: set[str] = set()  # the failures already sent to the notifier
         self.courier = Courier(self.server, self.tracker, self.log, sleep, clock, deliver)
         self.stop = Stop(sleep)
         self.panes: dict[str, dict] = {}
         self.states: dict[str, str] = {}
+        self.raw_before: dict[str, str] = {}  # each agent's screen state at the scan before
+        self.waiting_told: set[str] = set()  # agents the notifier was told wait for a person (this wait)
         self.deferred: dict[str, str] = {}
         self.next_scan = 0.0
         self.dirty = True
@@ -590,12 +639,96 @@ class Dispatcher:
         """Read the session's panes and every agent's screen; restart the dead; refresh the status line."""
         self.panes = scan_panes(self.server, self.config["session"], self.agents)
         self.states = read_states(self.server, self.panes, self.agents, self.tracker)
-        # The file records the last read of each screen (the status line, the last two agreeing ones): health
-        # wants since when a screen has shown a dialog or a prompt, and a read every scan is what there is.
-        self.status_file.observe({name: self.tracker.raw.get(self.panes[name]["id"], state) if name in self.panes
-                                  else state for name, state in self.states.items()}, self.state.board_id)
+        # The status file and the stuck watch take the last read of each screen (the status line, the last two
+        # agreeing ones): since when a screen has shown a dialog, a prompt or no progress, from a read every scan.
+        raw = {name: self.tracker.raw.get(self.panes[name]["id"], state) if name in self.panes else state
+               for name, state in self.states.items()}
+        now = self.wall_clock()
+        for name, state in raw.items():
+            if self.screen_seen.get(name, ("",))[0] != state:
+                self.screen_seen[name] = (state, now)
+        self.watch_team(raw)
+        known = {name: self.reported(name) or state for name, state in raw.items()}
+        self.status_file.observe(known, self.state.board_id, self.stuck.stuck,
+                                 {name: "hook" for name in raw if self.reported(name)})
         self.restart_dead()
         self.show_status()
+
+    def watch_team(self, raw: dict[str, str]) -> None:
+        """The end of a plan (``plan_check``); agents waiting for a person (two scans in a row), stuck, or moving
+        again after being stuck: the orchestrator is told on the board, a person through the notifier; a stuck
+        agent idle again gets the nudge, once. ``raw``: each agent's screen state at this scan."""
+        session = self.config["session"]
+        before, self.raw_before = self.raw_before, raw
+        self.plan_check(raw, before)
+        for name, state in raw.items():
+            pane = self.panes.get(name)
+            if pane is None:
+                self.stuck.forget(name)
+                continue
+            if state != "waiting":
+                self.waiting_told.discard(name)
+            elif before.get(name) == "waiting" and name not in self.waiting_told:
+                self.waiting_told.add(name)
+                self.notifier.emit("waiting", "%s waits for a person (a dialog): attach (tmux attach -t %s) and "
+                                   "answer it" % (name, session), agent=name)
+            seen = self.stuck.see(name, state, _agents.progress_key(self.tracker.screens.get(pane["id"]) or []))
+            if seen is None:
+                continue
+            kind, entry = seen
+            if kind == "stuck":
+                text = ("%s looks stuck: %s; attach (tmux attach -t %s) to look at it, or give its task to another"
+                        % (name, entry["reason"], session))
+                self.tell_board(name, None, text)
+                self.notifier.emit("stuck", text, agent=name, state=entry["state"])
+            else:
+                self.log("%s moved on (%s) after it looked stuck" % (name, entry["now"]))
+                if entry["now"] == "idle" and self.nudge and self.config.get("queue_dir"):
+                    _delivery.enqueue(self.config["queue_dir"], name, self.nudge)
+
+    def announce(self, facts: dict) -> None:
+        """Send the notifier a task newly FAILED (not yet told to the orchestrator); note open tasks (for
+        ``plan_check``)."""
+        notices = pending(wanted(facts, list(self.agents), self.orchestrator, self.state.history), self.state.sent)
+        for key, dummy in notices.get(self.orchestrator, []):
+            if ":FAILED>" in key and key not in self.announced:
+                self.announced.add(key)
+                task_id = key.partition(":")[0]
+                task = next((t for t in facts["tasks"] if t["id"] == task_id), {})
+                self.notifier.emit("task_failed", "%s failed (%s): run orchestra task show %s" % (
+                    task_id, task.get("assigned_to") or "unassigned", task_id), task=task_id,
+                    agent=task.get("assigned_to"))
+        by_status = facts["tasks_by_status"]
+        self.had_open = self.had_open or bool(by_status.get("PENDING") or by_status.get("IN_PROGRESS"))
+
+    def plan_check(self, raw: dict[str, str], before: dict[str, str]) -> None:
+        """The end of a plan, sent once: tasks were open, none is now, and the orchestrator (told everything,
+        nothing queued for it) sits idle at two scans in a row, so it made no new plan."""
+        facts = self.facts
+        if not self.had_open or facts is None:
+            return
+        by_status = facts["tasks_by_status"]
+        if by_status.get("PENDING") or by_status.get("IN_PROGRESS"):
+            return
+        name = self.orchestrator
+        if raw.get(name) != "idle" or before.get(name) != "idle":
+            return
+        notices = pending(wanted(facts, list(self.agents), name, self.state.history), self.state.sent)
+        if notices.get(name) or (self.config.get("queue_dir") and _delivery.queued(self.config["queue_dir"], name)):
+            return
+        self.had_open = False
+        done, failed = len(facts["completions"]), len(by_status.get("FAILED", []))
+        self.notifier.emit("plan_complete", "plan complete: no task is pending or in progress, %s is idle (%d "
+                           "completed, %d failed)" % (name, done, failed), completed=done, failed=failed)
+
+    def reported(self, name: str) -> str | None:
+        """The agent's state as its CLI's hooks last reported it, while that report is fresh against its
+        screen (``_hooks.prefer_report``); None without one."""
+        report = self.reports.reports.get(name) if self.reports else None
+        if report is None:
+            return None
+        screen, since = self.screen_seen.get(name, ("unknown", None))
+        return report["state"] if _hooks.prefer_report(screen, report, since, self.wall_clock()) else None
 
     def show_status(self) -> None:
         if self.panes:
@@ -607,6 +740,7 @@ class Dispatcher:
         for name, action, detail in self.restarts.decide(self.panes, self.agents, now):
             if action == "give_up":
                 self.tell_board(name, "BLOCKED", detail)
+                self.notifier.emit("stuck", detail, agent=name, state="dead")
                 continue
             pane_id = self.panes[name]["id"]
             try:
@@ -617,8 +751,12 @@ class Dispatcher:
             count = self.restarts.restarted(name, now)
             self.tracker.forget(pane_id)
             policy = self.restarts.policy
-            self.tell_board(name, "IDLE", "%s died and was restarted (%d of %d within %.0f s)"
-                            % (name, count, policy.max, policy.window))
+            text = "%s died and was restarted (%d of %d within %.0f s)" % (name, count, policy.max, policy.window)
+            session = (self.reports.reports.get(name) or {}).get("session") if self.reports else None
+            if self.agents[name].get("resume") and session:
+                text += "; it resumes its own conversation (%s), with its context" % session
+            self.tell_board(name, "IDLE", text)
+            self.notifier.emit("restarted", text, agent=name)
             self.queue_prompt(name)
 
     def queue_prompt(self, name: str) -> None:
@@ -630,11 +768,13 @@ class Dispatcher:
             except OSError as exc:
                 self.log("%s: initial prompt %s unreadable: %s" % (name, agent["prompt"], exc))
 
-    def tell_board(self, name: str, state: str, text: str) -> None:
+    def tell_board(self, name: str, state: str | None, text: str) -> None:
+        """Log ``text``, send it to the orchestrator on the board and, unless None, set the agent's state."""
         self.log(text)
         try:
             board_lib.update(self.config["board"], lambda b: (
-                board_lib.set_status(b, name, state), board_lib.send_message(b, SENDER, self.orchestrator, text)))
+                board_lib.set_status(b, name, state) if state else None,
+                board_lib.send_message(b, SENDER, self.orchestrator, text)))
         except (board_lib.BoardError, OSError) as exc:
             self.log("could not write to the board: %s" % exc)
 
@@ -644,6 +784,9 @@ class Dispatcher:
         pane = self.panes.get(name)
         if pane is None or pane["dead"]:
             return "absent" if pane is None else "dead"
+        reported = self.reported(name)
+        if reported in ("busy", "waiting"):  # the CLI says so itself: its screen need not be read
+            return reported
         result = self.courier.deliver(name, self.agents[name], pane["id"], text, label)
         if result["status"] == "error":
             self.next_scan = 0.0  # the pane may be gone: look again
@@ -694,8 +837,18 @@ class Dispatcher:
     def step(self) -> float:
         """One round; returns how long to sleep before the next."""
         now = self.clock()
+        changed = self.reports.poll() if self.reports is not None else ()
+        if changed:
+            # A CLI reported a new state: deliver now if it is idle; its status at once.
+            for name in changed:
+                report = self.reports.reports.get(name)
+                if report:
+                    self.log("%s: %s, its CLI says (%s)" % (name, report.get("state"), report.get("event")))
+            self.dirty = True
+            self.next_scan = now
         if self.watch.changed():
             self.state.follow(self.facts, list(self.agents), self.orchestrator, self.log, self.watch.came_back)
+            self.announce(self.facts)
             self.dirty = True
             self.show_status()
         if now >= self.next_scan:
@@ -719,5 +872,6 @@ class Dispatcher:
             self.config["board"], self.config["session"], ", ".join(self.agents)))
         while not self.stop():
             self.stop.wait(self.step())
+        self.notifier.close()
         self.log("dispatcher stopped (%s)" % self.stop.reason)
         return 0

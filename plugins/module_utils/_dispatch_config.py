@@ -13,12 +13,15 @@ command pays for the dispatcher's tmux layer. Standard library only.
 from __future__ import annotations
 
 CONFIG_KEYS = ("session", "socket_name", "socket_path", "board", "state_file", "queue_dir", "log_file",
-               "agents", "restart", "status_line", "poll", "scan", "settle")
+               "agents", "restart", "status_line", "poll", "scan", "settle", "stuck", "notify", "hooks")
 AGENT_KEYS = ("name", "role", "type", "prompt", "typed_prompt", "auto_restart", "environment_names",
-              "submit_delay")
+              "submit_delay", "resume")
 REQUIRED = ("session", "board", "state_file", "agents")
 # Auto-restart: at most max restarts per window seconds per agent, the first after delay seconds, doubling.
 RESTART_DEFAULTS = {"max": 3, "window": 600.0, "delay": 2.0}
+# Stuck agents: busy with an unchanged screen, or waiting on a dialog, this many seconds (None: never); the
+# text typed once into a stuck agent when it is idle again ("": none).
+STUCK_DEFAULTS = {"busy_seconds": None, "dialog_seconds": None, "nudge": ""}
 # Seconds: between stats of the board, between reads of the panes, for a burst of writes to land.
 TIMING_DEFAULTS = (("poll", 0.05), ("scan", 5.0), ("settle", 0.03))
 
@@ -43,15 +46,23 @@ def check(config: dict, where: str) -> dict:
         if not (isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum()):
             # the name is typed into panes (in notices): nothing a shell or a model would read as more than a name
             raise ConfigError("%s: agent name %r must be letters, digits, '-' or '_'" % (where, name))
+    for key in ("stuck", "notify"):  # notify's own keys are _notify's to check
+        if not isinstance(config.get(key) or {}, dict):
+            raise ConfigError("%s: %s is a mapping" % (where, key))
+    unknown = sorted(set(config.get("stuck") or {}) - set(STUCK_DEFAULTS))
+    if unknown:
+        raise ConfigError("%s: stuck has unknown key(s) %s" % (where, ", ".join(unknown)))
     if sum(1 for a in config["agents"] if a.get("role") == "orchestrator") != 1:
         raise ConfigError("%s: exactly one agent must have role orchestrator" % where)
     return config
 
 
 def with_defaults(config: dict) -> dict:
-    """The configuration with every default filled in (restart limits, timings as floats)."""
+    """The configuration with every default filled in (restart limits, stuck thresholds, timings as floats)."""
     config = dict(config)
     config["restart"] = {**RESTART_DEFAULTS, **(config.get("restart") or {})}
+    config["stuck"] = {**STUCK_DEFAULTS, **(config.get("stuck") or {})}
+    config["notify"] = config.get("notify") or None
     for key, default in TIMING_DEFAULTS:
         config[key] = float(config.get(key) or default)
     return config
@@ -62,6 +73,12 @@ def status_file(config: dict) -> str:
     (``dispatch-state.json`` -> ``dispatch-state.status.json``); health reads it."""
     state_file = config["state_file"]
     return (state_file[:-5] if state_file.endswith(".json") else state_file) + ".status.json"
+
+
+def hooks_dir(config: dict) -> str:
+    """Where the agents' CLIs report their state (``orchestra hook``): the team's directory, beside the state
+    file, ``hooks/AGENT.json``."""
+    return (config["state_file"].rpartition("/")[0] or ".") + "/hooks"
 
 
 def load(path: str) -> dict:

@@ -22,7 +22,7 @@ import json
 import os
 import time
 
-from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _delivery, _dispatch, _process, _tmux
+from ansible_collections.moana.orchestration.plugins.module_utils import _agents, _delivery, _dispatch, _hooks, _process, _tmux
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
 from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch_config
 
@@ -47,7 +47,7 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
     if not session.get("exists"):
         problems.append("tmux session is not running: run the start playbook")
     rows = []
-    stuck: dict[str, list] = {"tasks": [], "messages": [], "prompts": [], "dialogs": [], "dispatcher": []}
+    stuck: dict[str, list] = {"tasks": [], "messages": [], "prompts": [], "dialogs": [], "agents": [], "dispatcher": []}
     for agent in agents:
         pane = panes.get(agent["name"])
         state = states.get(agent["name"], {})
@@ -58,7 +58,11 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
         if session.get("exists") and status != "alive":
             detail = " (exit status %s)" % pane.get("dead_status") if pane and pane.get("dead_status") is not None else ""
             problems.append("agent %s: pane %s%s" % (agent["name"], status, detail))
-        screen = pane.get("state") if pane else None
+        screen, source = (pane.get("state") if pane else None), "screen"
+        hooked = ((dispatcher or {}).get("reports") or {}).get(agent["name"])
+        if status == "alive" and _hooks.prefer_report(screen or "unknown", hooked,
+                                                       state_since(agent["name"], screen, dispatcher, now), now):
+            screen, source = hooked["state"], "hook"  # the CLI's own word, fresh against its screen
         if status == "alive" and pane.get("pending"):  # set when the pane started, cleared once given
             problems.append("agent %s: never got its %s (a start ended before giving it): run the start playbook"
                             % (agent["name"], pane["pending"]))
@@ -75,6 +79,14 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
                 problems.append("agent %s: waiting for a person for %s (a login, trust or permission dialog); %s"
                                 % (agent["name"], _duration(waited), fix))
                 stuck["dialogs"].append({"agent": agent["name"], "seconds": int(waited), "fix": fix})
+        busy_stuck = stuck_record(agent["name"], dispatcher) if status == "alive" and screen == "busy" else None
+        if busy_stuck:  # (a dialog is named above, with the time it has waited)
+            fix = "attach (tmux attach -t %s) and look at it: interrupt it (Esc) or give its task to another" % (
+                session.get("name", "the session"))
+            problems.append("agent %s: stuck since %s, %s: %s" % (
+                agent["name"], time.strftime("%H:%M:%S", time.localtime(busy_stuck["since"])), busy_stuck["reason"], fix))
+            stuck["agents"].append({"agent": agent["name"], "reason": busy_stuck["reason"],
+                                    "seconds": int(now - busy_stuck["since"]), "fix": fix})
         activity = pane.get("activity") if pane else None
         rows.append({
             "agent": agent["name"], "role": agent["role"], "pane": status, "state": screen,
@@ -82,6 +94,7 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
             "board_state": state.get("state"), "task": state.get("task"),
             "idle_seconds": int(now - activity) if activity else None,
             "state_seconds": int(now - since) if since is not None else None,
+            "state_source": source if screen else None,
         })
     proxy_row = None
     if proxy is not None:
@@ -160,6 +173,15 @@ def state_since(name: str, screen: str | None, dispatcher: dict | None, now: flo
     if record and record.get("state") == screen and (current or not dispatcher.get("running")):
         return float(record.get("since") or now)
     return now if current else None
+
+
+def stuck_record(name: str, dispatcher: dict | None) -> dict | None:
+    """The running dispatcher's word that the agent is stuck ({reason, since, state}), from its status file."""
+    if not dispatcher or not dispatcher.get("running"):
+        return None
+    status = dispatcher.get("status") or {}
+    record = ((status.get("agents") or {}).get(name) or {}).get("stuck") if status.get("pid") == dispatcher.get("pid") else None
+    return record if isinstance(record, dict) and isinstance(record.get("since"), (int, float)) else None
 
 
 def _undelivered(agents: list[dict], board: dict, memory: dict) -> dict[str, list[tuple[str, str]]]:
@@ -329,8 +351,8 @@ def _read_json(path: str | None):
 
 
 def dispatcher_files(state_file: str | None, queue_dir: str | None, names: list[str]) -> dict:
-    """The dispatcher's memory (state file), its status file beside it, and the times of what waits in its
-    queue for each agent."""
+    """The dispatcher's memory (state file), its status file beside it, the times of what waits in its queue
+    for each agent, and the agents' own reports (their CLIs' hooks)."""
     queue = {}
     for name in names if queue_dir else []:
         times = []
@@ -341,5 +363,10 @@ def dispatcher_files(state_file: str | None, queue_dir: str | None, names: list[
                 continue  # typed and removed meanwhile
         if times:
             queue[name] = times
-    return {"memory": _read_json(state_file), "queue": queue,
+    reports = {}
+    for name in names if state_file else []:
+        report = _hooks.read_report("%s/%s.json" % (_dispatch_config.hooks_dir({"state_file": state_file}), name))
+        if report:
+            reports[name] = report
+    return {"memory": _read_json(state_file), "queue": queue, "reports": reports,
             "status": _read_json(_dispatch_config.status_file({"state_file": state_file})) if state_file else None}

@@ -324,6 +324,52 @@ def _dispatch(args, out) -> int:
     return dispatch_lib.Dispatcher(config, out=out).run(stop)
 
 
+def _hook(args, out) -> int:
+    """A CLI's hook: record what its event means for the agent of this pane ($ORCHESTRA_AGENT) in the team's
+    directory. It prints nothing (Claude Code adds a UserPromptSubmit hook's output to the prompt) and never
+    fails the CLI: outside a team's pane, or for an event that says nothing, it does nothing."""
+    try:  # imported only here: the other commands do not pay for os and json
+        from ansible_collections.moana.orchestration.plugins.module_utils import _hooks as hooks_lib
+    except ImportError:
+        import _hooks as hooks_lib  # type: ignore[no-redef]
+    import json  # pylint: disable=import-outside-toplevel
+
+    agent = board_lib.getenv(ENV_AGENT)
+    if not agent or not agent.replace("-", "").replace("_", "").isalnum():
+        return 0
+    payload, event = {}, None
+    if args.cli == "codex":  # notify gives the event as its last argument
+        text = args.rest[-1]
+    else:
+        event = args.rest[0]
+        text = sys.stdin.read() if not sys.stdin.isatty() else ""
+    try:
+        payload = json.loads(text) if text.strip() else {}
+    except ValueError:
+        payload = {}
+    state = hooks_lib.hook_state(args.cli, payload if isinstance(payload, dict) else {}, event)
+    if state is None:
+        return 0
+    try:
+        hooks_lib.write_report(args.dir, agent, state, args.cli, event or str(payload.get("type")),
+                               session=hooks_lib.session_of(args.cli, payload))
+    except OSError as exc:
+        sys.stderr.write("orchestra hook: %s\n" % exc)
+    return 0
+
+
+def _session(args, out) -> int:
+    """Print the agent's last conversation (its CLI's hooks recorded it), or nothing: what its pane resumes."""
+    try:
+        from ansible_collections.moana.orchestration.plugins.module_utils import _hooks as hooks_lib
+    except ImportError:
+        import _hooks as hooks_lib  # type: ignore[no-redef]
+    report = hooks_lib.read_report(hooks_lib.report_path(args.dir, args.agent)) or {}
+    if report.get("session"):
+        out.write("%s\n" % report["session"])
+    return 0
+
+
 COMMANDS = (
     Command(("task", "add"), "assign a new task; prints its id", _task_add, options=(
         Option("--to", "agent to assign it to"),
@@ -373,6 +419,12 @@ COMMANDS = (
         Option("--seed", "random seed, for repeatable runs"),
         Option("--until-done", "exit once the work is done instead of waiting for /exit", is_switch=True),
         Option("--nudge-only", "act only when something is typed in (no polling), as a real CLI", is_switch=True))),
+    Command(("hook",), "a CLI's hook: record the agent's state for the dispatcher (Claude Code, Codex)", _hook,
+            positionals=(("cli", "claude or codex", False), ("rest", "the event's name (claude) or JSON (codex)", True)),
+            options=(Option("--dir", "the team's directory", required=True),)),
+    Command(("session",), "an agent's last conversation, as its CLI's hooks recorded it (what a restart resumes)",
+            _session, positionals=(("agent", "agent name", False),),
+            options=(Option("--dir", "the team's directory", required=True),)),
     Command(("dispatch",), "tell agents in their panes when the board has something for them (runs until stopped)",
             _dispatch, options=(
                 Option("--config", "the dispatcher's JSON configuration (written by the orchestration role)", required=True),)),

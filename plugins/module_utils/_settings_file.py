@@ -96,13 +96,19 @@ def same(left, right) -> bool:
     return left == right
 
 
-def merge(base: dict, patch: dict) -> dict:
+LISTS = ("replace", "append")
+
+
+def merge(base: dict, patch: dict, lists: str = "replace") -> dict:
     """``base`` with ``patch`` merged in, neither modified: mappings merge recursively, other values replace; keys
-    keep their order, new ones come last."""
+    keep their order, new ones come last. With ``lists="append"`` a list meeting a list keeps every item it
+    had and gains the patch's items it lacks (a user's hooks stay, ours are added once)."""
     merged = dict(base)
     for key, value in patch.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge(merged[key], value)
+            merged[key] = merge(merged[key], value, lists)
+        elif lists == "append" and isinstance(value, list) and isinstance(merged.get(key), list):
+            merged[key] = merged[key] + [item for item in value if not any(same(item, had) for had in merged[key])]
         else:
             merged[key] = value
     return merged
@@ -194,12 +200,12 @@ def dump(data: dict, fmt: str) -> str:
     return dump_json(data) if fmt == "json" else dump_toml(data)
 
 
-def apply(text: str | None, fmt: str, patch: dict, name: str) -> Change:
+def apply(text: str | None, fmt: str, patch: dict, name: str, lists: str = "replace") -> Change:
     """Merge ``patch`` into the file whose text is ``text`` (None: no file). Nothing is written here."""
     if not isinstance(patch, dict):
         raise SettingsError("settings must be a mapping, not %s" % type(patch).__name__)
     current = parse(text or "", fmt, name)
-    merged = merge(current, patch)
+    merged = merge(current, patch, lists)
     if text is not None and same(current, merged):
         return Change(False, text, text, current)
     after = dump(merged, fmt)

@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import shlex
 
-from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch_config
+from ansible_collections.moana.orchestration.plugins.module_utils import _dispatch_config, _hooks, _notify
 
 ROLES = ("orchestrator", "worker")
 COMPLEXITIES = ("high", "medium", "low")
 # The types whose screens _agents.PATTERNS knows how to read (a unit test keeps the two equal):
 # importing _agents here would bring the tmux layer, 20 ms, into every playbook's first task.
 AGENT_TYPES = ("claude", "codex", "amp", "generic", "simulated")
-AGENT_KEYS = ("name", "role", "command", "complexity", "uses_proxy", "type", "window", "environment", "auto_restart")
+AGENT_KEYS = ("name", "role", "command", "complexity", "uses_proxy", "type", "window", "environment", "auto_restart",
+              "resume")
+# The agent types whose CLI resumes its own last conversation (Claude Code's --resume, Codex's resume).
+RESUMABLE = ("claude", "codex")
 PROXY_PANE = "proxy"
 # The pending note (tmux_session) of a pane whose agent gets its initial prompt typed: set when the pane
 # starts, cleared once the prompt is typed or queued. Still set later: a start ended in between.
@@ -171,6 +174,8 @@ def validate(agents, routing: dict | None = None) -> tuple[list[dict], dict[str,
             "uses_proxy": boolean(raw.get("uses_proxy", False), where + ": uses_proxy"), "window": raw.get("window") or None,
             "environment": environment,  # names only: the values are needed nowhere in the plan
             "auto_restart": boolean(raw.get("auto_restart", False), where + ": auto_restart"),
+            # None: as the team says (orchestration_resume, ``with_resume``)
+            "resume": None if raw.get("resume") is None else boolean(raw.get("resume"), where + ": resume"),
         }
         agent["type"] = raw.get("type") or agent_type(agent)
         if agent["type"] not in AGENT_TYPES:
@@ -284,7 +289,7 @@ def simple_command(command: str) -> bool:
 
 
 def agent_command(agent: dict, prompt_file: str | None, bin_dir: str, path: tuple | list = (),
-                  variables: dict | None = None) -> str:
+                  variables: dict | None = None, hooks_team_dir: str | None = None) -> str:
     """The pane's command: the agent's plain variables exported, the `orchestra` command's directory first on
     PATH, then the agent's CLI (with its initial prompt as argument where the CLI takes one), exec'd when it is
     one simple command so that the pane's process is the agent's.
@@ -296,12 +301,22 @@ def agent_command(agent: dict, prompt_file: str | None, bin_dir: str, path: tupl
     ``path`` (where install.yml put the CLIs) follows the `orchestra` command's directory.
     """
     command = agent["command"]
-    if simple_command(command):
+    simple = simple_command(command)
+    if simple:
         command = "exec " + command
         if agent["type"] == "codex":
             command += " " + CODEX_TOOL_PATH
+            if hooks_team_dir:  # its notify program reports each finished turn (for this process only)
+                command += " " + _hooks.codex_notify("%s/orchestra" % bin_dir, hooks_team_dir)
+    resumed = command
     if prompt_file and agent["type"] in PROMPT_AS_ARGUMENT:
         command = '%s "$(cat %s)"' % (command, shlex.quote(prompt_file))
+    if simple and hooks_team_dir and agent.get("resume"):
+        # Its own last conversation when its hooks recorded one (a restart, a start after a reboot), else a new
+        # one with its initial prompt; either way the pane's process is the CLI.
+        command = 's=$(%s session --dir %s %s 2>/dev/null); if [ -n "$s" ]; then %s; else %s; fi' % (
+            shlex.quote("%s/orchestra" % bin_dir), shlex.quote(hooks_team_dir), agent["name"],
+            _hooks.resume_command(resumed, agent["type"], '"$s"'), command)
     exports = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted((variables or {}).items()))
     return "%sexport PATH=%s:\"$PATH\"; %s" % ("export %s; " % exports if exports else "",
                                                ":".join(shlex.quote(d) for d in [bin_dir, *path]), command)
@@ -327,7 +342,7 @@ def agent_variables(agent: dict, board: str, routing: dict[str, str], proxy_url:
 def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: str, log_dir: str,
             prompts_dir: str | None = None, proxy_log: str | None = None, proxy_url: str | None = None,
             panes_per_window: int = 4, path: tuple | list = (), team_dir: str | None = None,
-            auto_update: bool = True) -> list[dict]:
+            auto_update: bool = True, hooks: bool = False) -> list[dict]:
     """The ``windows`` option of tmux_session for the whole team (commands, env files, pane logs).
 
     No value of an agent's environment is in it: a pane whose agent has one names its env file
@@ -347,7 +362,8 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
             prompt = "%s/%s.md" % (prompts_dir, name) if prompts_dir else None
             pane = {
                 "name": name,
-                "command": agent_command(agent, prompt, bin_dir, path, agent_variables(agent, board, routing, proxy_url, auto_update)),
+                "command": agent_command(agent, prompt, bin_dir, path, agent_variables(agent, board, routing, proxy_url, auto_update),
+                                         team_dir if hooks else None),
                 "log_file": "%s/%s.log" % (log_dir, name),
                 "exit_text": EXIT_TEXT.get(agent["type"]),
             }
@@ -361,8 +377,12 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
 
 
 def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: str, socket_name: str | None = None,
-                      restart: dict | None = None, scan: float = 5.0, status_line: bool = True) -> dict:
+                      restart: dict | None = None, scan: float = 5.0, status_line: bool = True,
+                      stuck: dict | None = None, notify: dict | None = None, hooks: bool = False) -> dict:
     """The dispatcher's configuration (``orchestra dispatch --config``): who is who, where things are.
+
+    ``stuck``: {busy_minutes, dialog_minutes, nudge} (a minute count of None or 0: never stuck);
+    ``notify``: the events' command and webhook (``_notify.check``).
 
     Holds no value of any variable: a restart runs the pane's own command again,
     which exports the plain variables and reads the agent's env file.
@@ -376,16 +396,63 @@ def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: st
         "agents": [{
             "name": a["name"], "role": a["role"], "type": a["type"],
             "prompt": "%s/prompts/%s.md" % (team_dir, a["name"]), "typed_prompt": a["typed_prompt"],
-            "auto_restart": a["auto_restart"],
+            "auto_restart": a["auto_restart"], "resume": bool(a.get("resume")),
         } for a in agents],
         "restart": dict(restart or {}),
         "status_line": status_line,
         "scan": scan,
+        "stuck": stuck_seconds(stuck),
+        "hooks": hooks,
     }
     try:  # the dispatcher's own checks, so that what is built here is what it reads
+        if _notify.enabled(notify):
+            config["notify"] = _notify.check(notify, "orchestration_notify")
         return _dispatch_config.check(config, "the dispatcher's configuration")
-    except _dispatch_config.ConfigError as exc:
+    except (_dispatch_config.ConfigError, _notify.NotifyError) as exc:
         raise TeamError(str(exc)) from None
+
+
+def with_resume(agents: list[dict], resume: bool = False, hooks: bool = False) -> list[dict]:
+    """Settle each agent's ``resume``: its own, else the team's (for the CLIs that can); an agent that resumes
+    needs a CLI that can and the hooks that record its conversation."""
+    for agent in agents:
+        wanted = agent.get("resume")
+        if wanted is None:
+            wanted = resume and agent["type"] in RESUMABLE
+        if wanted and agent["type"] not in RESUMABLE:
+            raise TeamError("agent %r: resume works for Claude Code and Codex agents (its type is %s); remove it"
+                            % (agent["name"], agent["type"]))
+        if wanted and not hooks:
+            raise TeamError("agent %r: resume needs orchestration_hooks: true (its CLI's hooks record the "
+                            "conversation a restart resumes)" % agent["name"])
+        agent["resume"] = bool(wanted)
+    return agents
+
+
+def claude_hooks(agents: list[dict], bin_dir: str, team_dir: str) -> dict:
+    """The hooks the project's Claude Code settings get so that each Claude Code agent reports its state ({}
+    when the team has none)."""
+    if not any(a["type"] == "claude" for a in agents):
+        return {}
+    return _hooks.claude_settings("%s/orchestra" % bin_dir, team_dir)
+
+
+def stuck_seconds(stuck: dict | None) -> dict:
+    """The stuck thresholds as the dispatcher takes them: minutes (0 or None: never) as seconds, and the nudge."""
+    stuck = dict(stuck or {})
+    out = {"nudge": str(stuck.pop("nudge", None) or "")}
+    for key in ("busy", "dialog"):
+        value = stuck.pop("%s_minutes" % key, None)
+        try:
+            minutes = float(value) if value not in (None, "") else 0.0
+        except (TypeError, ValueError):
+            raise TeamError("orchestration_stuck_%s_minutes: %r is not a number of minutes" % (key, value)) from None
+        if minutes < 0:
+            raise TeamError("orchestration_stuck_%s_minutes: %s is negative; give 0 for never" % (key, value))
+        out["%s_seconds" % key] = minutes * 60 if minutes else None
+    if stuck:
+        raise TeamError("stuck: unknown key(s) %s (busy_minutes, dialog_minutes, nudge)" % ", ".join(sorted(stuck)))
+    return out
 
 
 def typed_prompts(agents: list[dict], team_dir: str) -> list[dict]:

@@ -183,17 +183,17 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.moana.orchestration.plugins.module_utils import (
-    _agents, _board_format, _board_store, _delivery, _dispatch, _dispatch_config, _layout, _orchestra, _process,
-    _simulate, _tmux,
+    _agents, _board_format, _board_store, _delivery, _dispatch, _dispatch_config, _hooks, _layout, _notify,
+    _orchestra, _process, _simulate, _tmux,
 )
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
 from ansible_collections.moana.orchestration.plugins.module_utils import _team
 
 # The command's library: the board (operations, format, storage), the simulated agents and the dispatcher
-# with the tmux layer it types through.
+# with the tmux layer it types through, the notifier it tells a person with, and the CLIs' hooks.
 LIBRARY = {"lib/%s.py" % module.__name__.rsplit(".", 1)[-1]: module
            for module in (_agents, board_lib, _board_format, _board_store, _delivery, _dispatch, _dispatch_config,
-                          _layout, _orchestra, _process, _simulate, _tmux)}
+                          _hooks, _layout, _notify, _orchestra, _process, _simulate, _tmux)}
 
 
 def wanted_files(extra: dict) -> dict:

@@ -48,6 +48,14 @@ options:
       - Mode of the file, octal digits in quotes (such as V('0600')). Default keeps the mode of an
         existing file and gives a new one V(0600).
     type: str
+  lists:
+    description:
+      - How a list in O(settings) meets a list in the file. V(replace) puts it in place of the file's;
+        V(append) keeps every item of the file's and adds the items it lacks, once (a user's own hooks
+        stay, and a second run adds nothing).
+    type: str
+    choices: [replace, append]
+    default: replace
   backup:
     description:
       - Copy an existing file beside itself before changing it (C(NAME.PID.DATE@TIME~), as
@@ -152,6 +160,7 @@ def main():
             "settings": {"type": "dict", "required": True},
             "mode": {"type": "str"},
             "backup": {"type": "bool", "default": True},
+            "lists": {"type": "str", "default": "replace", "choices": ["replace", "append"]},
         },
         supports_check_mode=True,
     )
@@ -161,7 +170,7 @@ def main():
         wanted_mode = parse_mode(params["mode"])
         fmt = settings_lib.format_of(params["path"], params["format"])
         text = read(path)
-        change = settings_lib.apply(text, fmt, params["settings"], path)
+        change = settings_lib.apply(text, fmt, params["settings"], path, params["lists"])
     except ValueError as exc:
         module.fail_json(msg="mode: %s" % exc)
     except settings_lib.SettingsError as exc:

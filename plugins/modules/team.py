@@ -86,6 +86,11 @@ options:
           - The dispatcher respawns the agent when its pane dies (within its rate limit).
         type: bool
         default: false
+      resume:
+        description:
+          - The agent resumes its own last conversation when restarted (default O(resume), for C(claude) and
+            C(codex) agents).
+        type: bool
       environment:
         description:
           - The agent's own variables (API keys, tokens), NAME to value. Never returned nor logged;
@@ -169,6 +174,37 @@ options:
       - Seconds between the dispatcher's looks at the panes (status line, dead agents).
     type: float
     default: 5
+  stuck:
+    description:
+      - When the dispatcher calls an agent stuck (told on the board to the orchestrator, in health, to
+        O(notify)). C(busy_minutes) busy with an unchanged screen (timers, counts and spinners aside),
+        C(dialog_minutes) waiting on a dialog; 0 is never. C(nudge), when not empty, is typed once into a
+        stuck agent as soon as it is idle again.
+    type: dict
+  notify:
+    description:
+      - "Events sent to a person: C(command) (a shell command, or a list of arguments; the event as JSON on
+        its standard input), C(webhook) (an http(s) URL; a JSON POST), C(cooldown) (seconds: each kind of
+        event at most once in that long, default 600), C(timeout) (seconds, default 10), C(retries) (the
+        webhook's, default 3), C(events) (the kinds sent: task_failed, waiting, stuck, limited, restarted,
+        plan_complete; default all)."
+    type: dict
+  resume:
+    description:
+      - An agent of type C(claude) or C(codex) that is restarted (the dispatcher's auto-restart, a start after
+        a reboot) resumes its own last conversation (C(claude --resume ID), C(codex resume ID)), which its
+        CLI's hooks recorded (O(hooks) is required); without one it starts afresh with its prompt. An agent's
+        own C(resume) wins over this.
+    type: bool
+    default: false
+  hooks:
+    description:
+      - The agents' CLIs report their state themselves (the dispatcher and health prefer that report over the
+        screen while it is fresh). Codex agents are started with a C(notify) program (C(-c notify=...), for
+        their process only); RV(claude_hooks) is what the project's Claude Code settings need. Needs
+        O(team_dir) and O(bin_dir).
+    type: bool
+    default: false
   auto_update:
     description:
       - Let Claude Code update itself. V(false) exports C(DISABLE_AUTOUPDATER=1) in the panes of agents
@@ -259,6 +295,13 @@ bin_dir:
   description: O(bin_dir) with C(~) expanded (empty without it).
   returned: always
   type: str
+claude_hooks:
+  description: >-
+    With O(hooks), the settings (C(hooks) for UserPromptSubmit, Stop, Notification and SessionStart, each
+    running C(orchestra hook)) that the project's Claude Code settings need for its Claude Code agents to
+    report their state; empty otherwise, or when the team has no Claude Code agent.
+  returned: always
+  type: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
@@ -275,6 +318,7 @@ AGENT_OPTIONS = {
     "type": {"type": "str"},
     "window": {"type": "str"},
     "auto_restart": {"type": "bool", "default": False},
+    "resume": {"type": "bool"},
     "environment": {"type": "dict", "no_log": True},
 }
 
@@ -316,6 +360,10 @@ def main():
             "path": {"type": "list", "elements": "path", "default": []},
             "restart": {"type": "dict"},
             "dispatcher_scan": {"type": "float", "default": 5.0},
+            "stuck": {"type": "dict"},
+            "notify": {"type": "dict"},
+            "hooks": {"type": "bool", "default": False},
+            "resume": {"type": "bool", "default": False},
             "auto_update": {"type": "bool", "default": True},
         },
         required_together=[("board", "bin_dir", "log_dir")],
@@ -327,18 +375,21 @@ def main():
             raise _team.TeamError("orchestration_project_dir is required to start a team: give -e orchestration_project_dir=DIR "
                                   "(the directory the agents work in)")
         agents, routing = _team.validate(params["agents"], params["routing"])
+        agents = _team.with_resume(agents, params["resume"], params["hooks"])
         windows = []
         if params["board"] and params["bin_dir"] and params["log_dir"]:
             windows = _team.windows(agents, routing, params["board"], params["bin_dir"], params["log_dir"],
                                     params["prompts_dir"], params["proxy_log"], params["proxy_url"],
                                     params["panes_per_window"], params["path"], params["team_dir"],
-                                    params["auto_update"])
+                                    params["auto_update"], params["hooks"] and bool(params["team_dir"]))
         dispatcher, prompts = {}, []
         if params["team_dir"]:
             prompts = _team.typed_prompts(agents, params["team_dir"])
         if params["session"] and params["team_dir"] and params["board"]:
             dispatcher = _team.dispatcher_config(agents, params["session"], params["board"], params["team_dir"],
-                                                 params["socket_name"], params["restart"], params["dispatcher_scan"])
+                                                 params["socket_name"], params["restart"], params["dispatcher_scan"],
+                                                 stuck=params["stuck"], notify=params["notify"],
+                                                 hooks=params["hooks"])
         if params["session"]:
             missing = _team.missing_programs()
             if missing:
@@ -367,6 +418,8 @@ def main():
         typed_prompts=prompts,
         team_dir=params["team_dir"] or "",
         bin_dir=params["bin_dir"] or "",
+        claude_hooks=_team.claude_hooks(agents, params["bin_dir"], params["team_dir"])
+        if params["hooks"] and params["bin_dir"] and params["team_dir"] else {},
     )
 
 

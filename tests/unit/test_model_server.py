@@ -223,11 +223,11 @@ def test_responses_errors():
 def test_log_lines():
     rule = M.parse_scenario({"rules": [{"name": "make", "reply": {"command": "touch f"}}]})["rules"][0]
     line = M.log_entry(12.3456, "alice", "anthropic", "POST", "/agent/alice/v1/messages?beta=true", 200, "claude-opus-4-8",
-                       "make it", 0, rule, 0, {"command": "touch f", "delay": 1}, True, 25)
+                       "make it", 0, rule, 0, {"command": "touch f", "delay": 1}, True, 25, 2)
     assert json.loads(json.dumps(line)) == {
         "time": 12.346, "agent": "alice", "api": "anthropic", "method": "POST", "path": "/agent/alice/v1/messages?beta=true",
         "status": 200, "model": "claude-opus-4-8", "stream": True, "tools": 25, "user_text": "make it", "turns": 0,
-        "rule": "make", "position": 0, "reply": {"kind": "command", "command": "touch f"}}
+        "prompts": 2, "rule": "make", "position": 0, "reply": {"kind": "command", "command": "touch f"}}
     assert M.log_entry(1.0, "", None, "HEAD", "/", 200) == {"time": 1.0, "agent": "", "api": None, "method": "HEAD",
                                                             "path": "/", "status": 200}
     assert M.describe({"error": {"status": 429}}) == {"kind": "error", "status": 429, "in_stream": False}

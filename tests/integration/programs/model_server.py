@@ -391,11 +391,13 @@ def describe(reply: dict) -> dict:
 
 def log_entry(when: float, agent: str, api: str | None, method: str, path: str, status: int, model: str | None = None,
               text: str | None = None, turns: int | None = None, rule: dict | None = None, position: int | None = None,
-              reply: dict | None = None, stream: bool | None = None, tools: int | None = None) -> dict:
-    """One request-log line: api is anthropic, openai or None (HEAD, health...); the rest only for model requests."""
+              reply: dict | None = None, stream: bool | None = None, tools: int | None = None,
+              prompts: int | None = None) -> dict:
+    """One request-log line: api is anthropic, openai or None (HEAD, health...); the rest only for model requests
+    (``prompts``: how many real user texts the conversation holds, the latest one included)."""
     entry = {"time": round(when, 3), "agent": agent, "api": api, "method": method, "path": path, "status": status}
     if api is not None:
-        entry.update(model=model, stream=stream, tools=tools, user_text=text, turns=turns,
+        entry.update(model=model, stream=stream, tools=tools, user_text=text, turns=turns, prompts=prompts,
                      rule=None if rule is None else rule["name"], position=position,
                      reply=None if reply is None else describe(reply))
     return entry
@@ -516,7 +518,7 @@ class Handler(BaseHTTPRequestHandler):
         status = error.get("status", 500) if error and not error.get("in_stream") else 200
         # Logged before answering: a test that sees the line knows what the agent is being told.
         self.server.log(log_entry(started, agent, api, "POST", self.path, status, model, text, turns, rule, position, reply,
-                                  stream, len(tools)))
+                                  stream, len(tools), prompts))
         if reply.get("delay"):
             time.sleep(reply["delay"])
         if status != 200:

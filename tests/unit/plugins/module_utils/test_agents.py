@@ -166,3 +166,57 @@ def test_each_type_says_how_it_takes_typed_input():
     # Codex takes an Enter within about 0.12 s of fast keys as a new line of a paste.
     assert A.patterns_of("codex").submit_delay > 0.12 and 0 < A.patterns_of("claude").submit_delay < 0.3
     assert A.patterns_of("no-such-type") is A.PATTERNS["generic"]
+
+
+# --------------------------------------------------------------------------- stuck agents
+
+
+def test_the_progress_key_ignores_timers_counts_spinners_and_tips_but_not_the_work():
+    claude = screen("claude-busy-reply")
+    later = [line.replace("✢ Lollygagging…", "✶ Lollygagging… (41s · ↓ 1.2k tokens)")
+             .replace("Start with small features", "Use /memory to edit") for line in claude]
+    assert A.progress_key(later) == A.progress_key(claude)
+    moved = claude[:-3] + ["● Bash(orchestra task start TASK-001)"] + claude[-3:]
+    assert A.progress_key(moved) != A.progress_key(claude)
+    codex = screen("codex-busy-reply")
+    assert A.progress_key([line.replace("• Working (2s", "◦ Working (95s") for line in codex]) == A.progress_key(codex)
+    assert "/tmp/lab/run#/project" in A.progress_key(codex)  # only a spinner's glyph is taken off a line's start
+
+
+def test_an_agent_busy_without_progress_or_on_a_dialog_too_long_is_stuck_once_then_moves_on():
+    now = [0.0]
+    watch = A.StuckWatch(busy_seconds=60, dialog_seconds=120, clock=lambda: now[0])
+    assert watch.see("codex", "busy", "working on it") is None
+    now[0] = 59
+    assert watch.see("codex", "busy", "working on it") is None
+    now[0] = 61
+    kind, entry = watch.see("codex", "busy", "working on it")
+    assert kind == "stuck" and entry["since"] == 0 and "busy with an unchanged screen for 61 s" in entry["reason"]
+    now[0] = 200
+    assert watch.see("codex", "busy", "working on it") is None  # said once
+    assert watch.stuck["codex"]["state"] == "busy"
+    kind, entry = watch.see("codex", "idle")
+    assert kind == "moved" and entry["now"] == "idle" and "codex" not in watch.stuck
+    # Progress resets the clock; an idle agent is never stuck; a dialog has its own threshold.
+    now[0] = 300
+    watch.see("amp", "busy", "step 1")
+    now[0] = 350
+    assert watch.see("amp", "busy", "step 2") is None
+    now[0] = 400
+    assert watch.see("amp", "busy", "step 2") is None
+    watch.see("claude", "idle")
+    now[0] = 5000
+    assert watch.see("claude", "idle") is None
+    watch.see("boss", "waiting", "")
+    now[0] = 5119
+    assert watch.see("boss", "waiting", "") is None
+    now[0] = 5121
+    assert watch.see("boss", "waiting", "")[1]["reason"].startswith("waiting on a dialog for a person for 121 s")
+
+
+def test_without_thresholds_nobody_is_stuck():
+    now = [0.0]
+    watch = A.StuckWatch(None, None, clock=lambda: now[0])
+    watch.see("codex", "busy", "x")
+    now[0] = 1e6
+    assert watch.see("codex", "busy", "x") is None and not watch.stuck

@@ -22,7 +22,7 @@ def test_a_healthy_team():
     assert data["healthy"] and data["problems"] == []
     assert data["agents"][1] == {"agent": "codex", "role": "worker", "pane": "alive", "state": "idle", "command": "node",
                                  "board_state": "IN_PROGRESS", "task": "TASK-002", "idle_seconds": 10,
-                                 "state_seconds": None}
+                                 "state_seconds": None, "state_source": "screen"}
     text = H.render(data)
     assert text.startswith("team: healthy") and "codex   worker        alive  idle   node     IN_PROGRESS  TASK-002  10s" in text
 
@@ -218,3 +218,37 @@ def test_an_initial_prompt_a_start_never_gave_is_named_with_its_fix():
                                 "run the start playbook"]
     given = H.report(AGENTS, {"exists": True, "panes": [pane("claude"), dict(owing, pending=None)]}, BOARD, None, now=1000)
     assert given["healthy"]
+
+
+def test_an_agent_the_dispatcher_calls_stuck_while_busy_is_named_with_its_fix():
+    session = session_of(claude="idle", codex="busy", amp="busy")
+    status = states_since(claude=("idle", 1), codex=("busy", 30), amp=("busy", 30))
+    status["agents"]["codex"]["stuck"] = {"state": "busy", "since": NOW - 25 * 60,
+                                          "reason": "busy with an unchanged screen for 1200 s"}
+    data = H.report(TEAM, session, stuck_board(), now=NOW, dispatcher=running(None, status))
+    since = time.strftime("%H:%M:%S", time.localtime(NOW - 25 * 60))
+    fix = "attach (tmux attach -t team) and look at it: interrupt it (Esc) or give its task to another"
+    assert data["problems"] == ["agent codex: stuck since %s, busy with an unchanged screen for 1200 s: %s" % (since, fix)]
+    assert data["stuck"]["agents"] == [{"agent": "codex", "reason": "busy with an unchanged screen for 1200 s",
+                                        "seconds": 1500, "fix": fix}]
+    # Busy again on the screen health reads, but the record is another dispatcher run's: not named; idle: not named.
+    assert not H.report(TEAM, session, stuck_board(), now=NOW, dispatcher=running(None, dict(status, pid=99)))["problems"]
+    assert not H.report(TEAM, session_of(claude="idle", codex="idle", amp="busy"), stuck_board(), now=NOW,
+                        dispatcher=running(None, status))["problems"]
+
+
+def test_a_fresh_report_of_the_cli_wins_over_the_screen_and_a_stale_one_does_not():
+    session = session_of(claude="idle", codex="busy", amp="unknown")
+    status = states_since(claude=("idle", 1), codex=("busy", 0.5), amp=("unknown", 1))
+    # Codex's screen went busy after its last turn ended (Codex reports no turn's start): its screen wins.
+    reports = {"codex": {"state": "idle", "time": NOW - 60, "event": "agent-turn-complete"},
+               "amp": {"state": "busy", "time": NOW - 100},  # the screen reads nothing known
+               "claude": {"state": "busy", "time": NOW - 120}}  # the screen went idle after it: an interrupted turn
+    dispatcher = dict(running(None, status), reports=reports)
+    rows = {r["agent"]: r for r in H.report(TEAM, session, stuck_board(), now=NOW, dispatcher=dispatcher)["agents"]}
+    assert (rows["codex"]["state"], rows["codex"]["state_source"]) == ("busy", "screen")
+    assert (rows["amp"]["state"], rows["amp"]["state_source"]) == ("busy", "hook")
+    assert (rows["claude"]["state"], rows["claude"]["state_source"]) == ("idle", "screen")
+    status["agents"]["codex"]["since"] = NOW - 600  # read busy since before its turn ended: a misread screen
+    rows = {r["agent"]: r for r in H.report(TEAM, session, stuck_board(), now=NOW, dispatcher=dispatcher)["agents"]}
+    assert (rows["codex"]["state"], rows["codex"]["state_source"]) == ("idle", "hook")

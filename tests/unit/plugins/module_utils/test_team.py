@@ -258,3 +258,53 @@ def test_without_auto_update_claude_agents_get_the_updater_off_and_others_nothin
     assert ["DISABLE_AUTOUPDATER=1" in pane["command"] for pane in panes] == [True, False]
     # An agent may still set it in its own environment (the team sets it only when told).
     T.validate([{"name": "c", "role": "orchestrator", "command": "claude", "environment": {"DISABLE_AUTOUPDATER": "1"}}])
+
+
+def test_the_dispatcher_gets_the_stuck_thresholds_in_seconds_and_checked_notify_settings():
+    agents, dummy = T.validate([{"name": "o", "role": "orchestrator", "command": "x"}])
+    config = T.dispatcher_config(agents, "s", "/p/CLAUDE.md", "/h", stuck={"busy_minutes": "20", "dialog_minutes": 0,
+                                                                          "nudge": "Go on"},
+                                 notify={"webhook": "https://hooks.example.invalid/x", "events": ["stuck"]})
+    assert config["stuck"] == {"busy_seconds": 1200.0, "dialog_seconds": None, "nudge": "Go on"}
+    assert config["notify"]["webhook"] == "https://hooks.example.invalid/x" and config["notify"]["cooldown"] == 600
+    assert "notify" not in T.dispatcher_config(agents, "s", "/p/CLAUDE.md", "/h", notify={"cooldown": 5})
+    with pytest.raises(T.TeamError, match="orchestration_notify: unknown key"):
+        T.dispatcher_config(agents, "s", "/b", "/h", notify={"webhook": "https://x", "mail": "me"})
+    with pytest.raises(T.TeamError, match="orchestration_stuck_busy_minutes: 'soon' is not a number of minutes"):
+        T.dispatcher_config(agents, "s", "/b", "/h", stuck={"busy_minutes": "soon"})
+
+
+def test_an_agent_that_resumes_runs_its_last_conversation_when_its_hooks_recorded_one(tmp_path):
+    from ansible_collections.moana.orchestration.plugins.module_utils import _hooks as H
+
+    scripts = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "scripts")
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for program in ("claude", "codex"):  # stand-ins that say how they were run
+        (stubs / program).write_text('#!/bin/sh\nprintf "%s|" "$0" "$@"\n')
+        (stubs / program).chmod(0o755)
+    (tmp_path / "prompt.md").write_text("You are the orchestrator")
+    agents, dummy = T.validate([{"name": "boss", "role": "orchestrator", "command": "claude --model opus"},
+                                {"name": "codex", "role": "worker", "command": "codex --yolo", "complexity": "low"},
+                                {"name": "amp", "role": "worker", "command": "amp", "complexity": "medium"}])
+    agents = T.with_resume(agents, resume=True, hooks=True)
+    assert [a["resume"] for a in agents] == [True, True, False]  # Amp cannot: the team's word skips it
+    team = str(tmp_path / "team")
+
+    def run(agent):
+        command = T.agent_command(agent, str(tmp_path / "prompt.md"), os.path.abspath(scripts), (), {}, team)
+        out = subprocess.run(["sh", "-c", command], env={"PATH": "%s:/usr/bin:/bin" % stubs}, capture_output=True,
+                             text=True, check=True).stdout
+        return [word for word in out.split("|") if word][1:]
+
+    boss, codex = agents[0], agents[1]
+    assert run(boss) == ["--model", "opus", "You are the orchestrator"]  # nothing recorded: a new one
+    H.write_report(team, "boss", "idle", "claude", "SessionStart", session="0b6f4c7e-9c1d-4c52-a6a1-1c1f2ad1c0de")
+    assert run(boss) == ["--model", "opus", "--resume", "0b6f4c7e-9c1d-4c52-a6a1-1c1f2ad1c0de"]
+    H.write_report(team, "codex", "idle", "codex", "agent-turn-complete", session="019a-thread")
+    words = run(codex)
+    assert words[:3] == ["resume", "019a-thread", "--yolo"] and "You are the orchestrator" not in words
+    with pytest.raises(T.TeamError, match="resume works for Claude Code and Codex agents"):
+        T.with_resume([dict(agents[2], resume=True)], hooks=True)
+    with pytest.raises(T.TeamError, match="resume needs orchestration_hooks: true"):
+        T.with_resume([dict(boss, resume=None)], resume=True, hooks=False)

@@ -1,0 +1,190 @@
+"""An unattended team with the real CLIs against the scripted model server: real Claude Code orchestrates, real
+Codex works, and a person is told through a real command and a real webhook receiver on loopback. Both CLIs
+report their state through their own hooks (Claude Code's merged into the project's settings beside the
+user's own hook, which still runs; Codex's notify program on its command line).
+
+Codex's model stalls on its first task (the scripted reply waits): its screen shows it working with nothing
+moving but its timer, so the dispatcher calls it stuck, tells the orchestrator on the board, and a person;
+health names it. The stalled turn ends without the work done: once Codex is idle again it gets the nudge,
+once, and finishes the task. The orchestrator then plans a second task, which Codex fails: the failure and,
+once the orchestrator sits idle with nothing open, the end of the plan go out. The webhook answers the first
+POST with a 500, so every event is also a retry.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import real_team
+from conftest import REPO, end_team, free_port, wait_for
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
+
+pytestmark = pytest.mark.playbook
+SESSION = "moana-orchestration"
+NUDGE = "Carry on with your task: run orchestra task list --agent codex"
+STALL = 25  # seconds the scripted model keeps Codex's first task waiting
+TOKEN = "hook-token-5f1e"
+
+
+class Receiver:
+    """A webhook receiver on loopback: the first POST gets a 500, the others a 200; keeps their bodies."""
+
+    def __init__(self):
+        self.bodies: list[dict] = []
+        self.posts = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.posts += 1
+                status = 500 if receiver.posts == 1 else 200
+                if status == 200:
+                    receiver.bodies.append(body)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/events?token=%s" % (self.server.server_address[1], TOKEN)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def events(self) -> list[str]:
+        return [body["event"] for body in self.bodies]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def scenario() -> dict:
+    task = "orchestra task add --to codex --priority LOW --title '%s' --description 'part of the cache'"
+    return {"default": {"text": "Noted."}, "rules": [
+        {"agent": "claude", "match": r"^# You are claude, the orchestrator", "times": 1,
+         "replies": [{"command": task % "Test the cache", "delay": real_team.THINK}, {"text": "One task assigned."}]},
+        {"agent": "claude", "match": r"TASK-001 was completed", "times": 1,
+         "replies": [{"command": task % "Lint the cache"}, {"text": "Second task assigned."}]},
+        # The first task: claimed, then the model stalls and the turn ends with the work not done.
+        {"agent": "codex", "match": r"TASK-001 is assigned to you", "times": 1, "replies": [
+            {"command": "orchestra task show TASK-001", "delay": real_team.THINK},
+            {"command": "orchestra task start TASK-001"},
+            {"text": "Still thinking about TASK-001.", "delay": STALL}]},
+        {"agent": "codex", "match": "^" + NUDGE, "replies": [
+            {"command": "orchestra task done TASK-001 --changes 'tested the cache' --files tests/test_cache.py"},
+            {"text": "Finished TASK-001."}]},
+        {"agent": "codex", "match": r"TASK-002 is assigned to you", "times": 1, "replies": [
+            {"command": "orchestra task show TASK-002"},
+            {"command": "orchestra task start TASK-002"},
+            {"command": "orchestra task fail TASK-002 --reason 'no linter installed'"},
+            {"text": "TASK-002 failed."}]},
+    ]}
+
+
+def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_board(tmux, tmp_path, playbook,
+                                                                                     real_clis, model_server):
+    server = model_server(scenario())
+    project, home = tmp_path / "project", tmp_path / "home"
+    (project / ".claude").mkdir(parents=True)
+    user_hook_log = tmp_path / "user-hook.log"
+    mine = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo stopped >> '%s'" % user_hook_log}]}]}}
+    (project / ".claude" / "settings.local.json").write_text(json.dumps(mine))
+    real_team.write_homes(home, server.url)
+    receiver = Receiver()
+    events_file = tmp_path / "events.jsonl"
+    agents = [
+        {"name": "claude", "role": "orchestrator", "command": "claude",
+         "environment": {"ANTHROPIC_BASE_URL": server.base_url("claude"), "ANTHROPIC_AUTH_TOKEN": "scripted"}},
+        {"name": "codex", "role": "worker", "complexity": "low", "command": "codex --dangerously-bypass-approvals-and-sandbox",
+         "environment": {"LOCAL_OPENAI_KEY": "scripted"}},
+    ]
+    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(project),
+                "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
+                "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
+                "orchestration_claude_trust_project": True, "orchestration_codex_trust_project": True,
+                "orchestration_codex_daemon": False, "orchestration_dispatcher_scan": 1,
+                "orchestration_stuck_busy_minutes": 0.1, "orchestration_stuck_nudge": NUDGE, "orchestration_hooks": True,
+                "orchestration_notify": {"webhook": receiver.url, "timeout": 5, "retries": 2, "cooldown": 600,
+                                         "command": [sys.executable, "-c", "import sys; open(sys.argv[1], 'a')"
+                                                     ".write(sys.stdin.read())", str(events_file)]}}
+    (tmp_path / "vars.json").write_text(json.dumps(settings))
+    environment = {"HOME": str(home), "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                   "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
+    board = project / "CLAUDE.md"
+
+    def run(name):
+        return playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"),
+                        env=environment)
+
+    def screens():
+        return "\n".join("--- %s\n%s" % (name, tmux("capture-pane", "-p", "-t", pane["id"]))
+                         for name, pane in tmux.panes(SESSION).items()) + "\nevents: %s" % receiver.events()
+
+    def facts():
+        return B.facts(B.load(str(board)))
+
+    try:
+        started = run("start")
+        assert started.returncode == 0, started.stdout
+
+        # Stuck: told to a person (after the webhook's 500, retried), to the orchestrator on the board, in health.
+        wait_for(lambda: "stuck" in receiver.events(), 60, "the stuck event at the webhook", screens)
+        stuck = receiver.bodies[receiver.events().index("stuck")]
+        assert stuck["agent"] == "codex" and stuck["state"] == "busy" and stuck["team"] == SESSION, stuck
+        assert "codex looks stuck: busy with an unchanged screen" in stuck["text"], stuck
+        told = [m for m in facts()["messages"] if m["to"] == "claude" and "codex looks stuck" in m["text"]]
+        assert len(told) == 1 and told[0]["from"] == "orchestra", facts()["messages"]
+        during = run("health")
+        assert during.returncode != 0, during.stdout
+        report = during.result("Build the health report")["report"]
+        assert [a["agent"] for a in report["stuck"]["agents"]] == ["codex"], report["stuck"]
+        assert any(p.startswith("agent codex: stuck since") for p in report["problems"]), report["problems"]
+
+        # The stalled turn ends, Codex is idle again with its task in progress: the nudge, then the work.
+        wait_for(lambda: "TASK-001" in {c["id"] for c in facts()["completions"]}, 90, "TASK-001 completed", screens)
+        wait_for(lambda: "plan_complete" in receiver.events(), 120, "the plan_complete event", screens)
+        assert receiver.events() == ["stuck", "task_failed", "plan_complete"], receiver.bodies
+        failed = receiver.bodies[1]
+        assert failed["task"] == "TASK-002" and failed["agent"] == "codex", failed
+        assert receiver.bodies[2]["completed"] == 1 and receiver.bodies[2]["failed"] == 1, receiver.bodies[2]
+        assert receiver.posts == 4  # the first one refused with a 500, then sent again
+        # The command got the same events, one JSON document each.
+        assert [json.loads(line)["event"] for line in events_file.read_text().splitlines()] == receiver.events()
+
+        # The nudge reached Codex's model once, whole; the failed task reached the orchestrator.
+        codex_texts = [r["user_text"] for r in server.requests("codex") if r["turns"] == 0 and r["tools"]]
+        assert codex_texts.count(NUDGE) == 1, codex_texts
+        claude_texts = [r["user_text"] for r in server.requests("claude") if r["turns"] == 0 and r["tools"]]
+        assert any("TASK-002 FAILED" in text for text in claude_texts), claude_texts
+
+        # The webhook's address (its token) is in no log; the dispatcher's log says what went out.
+        logs = "\n".join(path.read_text(errors="replace") for path in (project / "logs").glob("*.log"))
+        assert TOKEN not in logs
+        dispatcher_log = (project / "logs" / "dispatcher.log").read_text()
+        assert "notify: stuck sent (command ok; webhook HTTP 200)" in dispatcher_log, dispatcher_log
+        assert "codex moved on (idle) after it looked stuck" in dispatcher_log, dispatcher_log
+
+        # The CLIs' own reports: the user's hook kept and still run, ours added once; both agents reported.
+        settings_file = json.loads((project / ".claude" / "settings.local.json").read_text())
+        assert settings_file["hooks"]["Stop"][0] == mine["hooks"]["Stop"][0], settings_file
+        assert len(settings_file["hooks"]["Stop"]) == 2 and "orchestra hook" in json.dumps(settings_file["hooks"]["Stop"][1])
+        assert "stopped" in user_hook_log.read_text()
+        assert "claude: idle, its CLI says (Stop)" in dispatcher_log and "claude: busy, its CLI says (UserPromptSubmit)" in dispatcher_log
+        assert "codex: idle, its CLI says (agent-turn-complete)" in dispatcher_log, dispatcher_log
+        after = run("health")
+        assert after.returncode == 0, after.stdout
+        assert {a["agent"]: a["state_source"] for a in after.result("Build the health report")["report"]["agents"]} \
+            == {"claude": "hook", "codex": "hook"}
+        again = run("start")
+        assert again.returncode == 0 and again.recap()["changed"] == 0, again.stdout
+    finally:
+        receiver.close()
+        end_team(tmp_path / "orchestra", tmux.socket_name)
