@@ -330,4 +330,3 @@ class StuckWatch:
     def forget(self, name: str) -> None:
         self.stuck.pop(name, None)
         self.marks.pop(name, None)
-

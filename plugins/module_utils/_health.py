@@ -60,8 +60,8 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
             problems.append("agent %s: pane %s%s" % (agent["name"], status, detail))
         screen, source = (pane.get("state") if pane else None), "screen"
         hooked = ((dispatcher or {}).get("reports") or {}).get(agent["name"])
-        if status == "alive" and _hooks.prefer_report(screen or "unknown", hooked,
-                                                       state_since(agent["name"], screen, dispatcher, now), now):
+        screen_since = state_since(agent["name"], screen, dispatcher, now)
+        if status == "alive" and _hooks.prefer_report(screen or "unknown", hooked, screen_since, now):
             screen, source = hooked["state"], "hook"  # the CLI's own word, fresh against its screen
         if status == "alive" and pane.get("pending"):  # set when the pane started, cleared once given
             problems.append("agent %s: never got its %s (a start ended before giving it): run the start playbook"

@@ -111,23 +111,30 @@ def run_command(command, data: bytes, timeout: float) -> str:
 
 def post(url: str, data: bytes, timeout: float, retries: int, sleep=time.sleep) -> str:
     """POST the event; retry a connection error, a 429 or a 5xx, pausing 1 s, 2 s, 4 s..."""
-    import urllib.error  # here, not above: the team module checks the settings without paying for it
-    import urllib.request
+    # http.client, not urllib: a plain POST with a timeout, on the target's standard library alone.
+    import http.client  # here, not above: the team module checks the settings without paying for it
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
     outcome = ""
     for attempt in range(retries + 1):
         if attempt:
             sleep(2 ** (attempt - 1))
-        request = urllib.request.Request(url, data=data, method="POST",
-                                         headers={"Content-Type": "application/json", "User-Agent": "moana-orchestra"})
+        connection = kind(parts.hostname, parts.port, timeout=timeout)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec: the user's own URL
-                return "webhook HTTP %d" % response.status
-        except urllib.error.HTTPError as exc:
-            outcome = "webhook HTTP %d" % exc.code
-            if exc.code != 429 and exc.code < 500:
-                return outcome
-        except (urllib.error.URLError, OSError) as exc:
-            outcome = "webhook unreachable (%s)" % getattr(exc, "reason", exc)
+            connection.request("POST", target, body=data, headers={"Content-Type": "application/json",
+                                                                   "User-Agent": "moana-orchestra"})
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as exc:
+            outcome = "webhook unreachable (%s)" % (exc.__class__.__name__ if not str(exc) else exc)
+            continue
+        finally:
+            connection.close()
+        outcome = "webhook HTTP %d" % status
+        if status < 300 or (status != 429 and status < 500):
+            return outcome
     return "%s after %d attempt(s)" % (outcome, retries + 1)
 
 

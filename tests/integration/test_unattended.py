@@ -14,16 +14,18 @@ POST with a 500, so every event is also a retry.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 import real_team
-from conftest import REPO, end_team, free_port, wait_for
+from conftest import REPO, end_team, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
+from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
 pytestmark = pytest.mark.playbook
 SESSION = "moana-orchestration"
@@ -89,8 +91,8 @@ def scenario() -> dict:
     ]}
 
 
-def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_board(tmux, tmp_path, playbook,
-                                                                                     real_clis, model_server):
+def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_board(
+        tmux, tmp_path, playbook, real_clis, model_server):
     server = model_server(scenario())
     project, home = tmp_path / "project", tmp_path / "home"
     (project / ".claude").mkdir(parents=True)
@@ -187,4 +189,89 @@ def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_bo
         assert again.returncode == 0 and again.recap()["changed"] == 0, again.stdout
     finally:
         receiver.close()
+        end_team(tmp_path / "orchestra", tmux.socket_name)
+
+
+def resume_scenario() -> dict:
+    task = "orchestra task add --to codex --priority LOW --title 'Test the cache' --description 'part of the cache'"
+    return {"default": {"text": "Noted."}, "rules": [
+        {"agent": "claude", "match": r"^# You are claude, the orchestrator", "times": 1,
+         "replies": [{"command": task, "delay": real_team.THINK}, {"text": "One task assigned."}]},
+        # Told that codex came back: ask it to go on.
+        {"agent": "claude", "match": r"MSG-\d+ is a message for you", "times": 1,
+         "replies": [{"command": "orchestra msg send --to codex 'Go on with TASK-001'"}, {"text": "Told codex."}]},
+        {"agent": "claude", "match": r"TASK-001 was completed", "replies": [{"text": "Good."}]},
+        # Codex claims the task, then its model takes long: the test kills Codex then.
+        {"agent": "codex", "match": r"TASK-001 is assigned to you", "times": 1, "replies": [
+            {"command": "orchestra task show TASK-001", "delay": real_team.THINK},
+            {"command": "orchestra task start TASK-001"},
+            {"text": "Working on it.", "delay": 60}]},
+        {"agent": "codex", "match": r"MSG-\d+ is a message for you", "replies": [
+            {"command": "orchestra task done TASK-001 --changes 'tested the cache' --files tests/test_cache.py"},
+            {"text": "Finished TASK-001."}]},
+    ]}
+
+
+def test_an_agent_killed_mid_task_comes_back_in_its_own_conversation(tmux, tmp_path, playbook, real_clis, model_server):
+    """Codex, killed while its model works on a task, is restarted by the dispatcher with `codex resume` and the
+    conversation its notify program recorded: the board tells the orchestrator it came back with its context,
+    and its next request to the model carries its earlier prompts."""
+    server = model_server(resume_scenario())
+    project, home = tmp_path / "project", tmp_path / "home"
+    project.mkdir()
+    real_team.write_homes(home, server.url)
+    agents = [
+        {"name": "claude", "role": "orchestrator", "command": "claude",
+         "environment": {"ANTHROPIC_BASE_URL": server.base_url("claude"), "ANTHROPIC_AUTH_TOKEN": "scripted"}},
+        {"name": "codex", "role": "worker", "complexity": "low", "auto_restart": True,
+         "command": "codex --dangerously-bypass-approvals-and-sandbox", "environment": {"LOCAL_OPENAI_KEY": "scripted"}},
+    ]
+    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(project),
+                "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
+                "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
+                "orchestration_claude_trust_project": True, "orchestration_codex_trust_project": True,
+                "orchestration_codex_daemon": False, "orchestration_dispatcher_scan": 1,
+                "orchestration_hooks": True, "orchestration_resume": True}
+    (tmp_path / "vars.json").write_text(json.dumps(settings))
+    environment = {"HOME": str(home), "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                   "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
+    board = project / "CLAUDE.md"
+
+    def facts():
+        return B.facts(B.load(str(board)))
+
+    def screens():
+        return "\n".join("--- %s\n%s" % (name, tmux("capture-pane", "-p", "-t", pane["id"]))
+                         for name, pane in tmux.panes(SESSION).items())
+
+    try:
+        started = playbook((REPO / "playbooks" / "start.yml").read_text(), "-e", "@%s" % (tmp_path / "vars.json"),
+                           env=environment)
+        assert started.returncode == 0, started.stdout
+        team_dir = next((tmp_path / "orchestra" / "teams").glob("*"))
+        wait_for(lambda: any(t["id"] == "TASK-001" and t["status"] == "IN_PROGRESS" for t in facts()["tasks"]), 60,
+                 "codex at work on TASK-001", screens)
+        session = json.loads((team_dir / "hooks" / "codex.json").read_text())["session"]
+        assert session, "Codex's notify program recorded no conversation"
+        before = server.requests("codex")
+        pane = tmux.panes(SESSION)["codex"]
+        os.killpg(int(pane["pid"]), signal.SIGKILL)  # Codex and its native binary, in the middle of its task
+
+        # Restarted in its own conversation: the command resumes it, the board says so.
+        def restarted_with_resume():
+            now = tmux.panes(SESSION).get("codex") or {}
+            words = P.read_cmdline(int(now.get("pid") or 0)) if now.get("pid") and now["pid"] != pane["pid"] else None
+            return words if words and "resume" in words else None
+
+        words = wait_for(restarted_with_resume, 30, "codex restarted with codex resume", screens)
+        assert session in words, words
+        told = wait_for(lambda: [m for m in facts()["messages"] if "codex died and was restarted" in m["text"]], 15,
+                        "the board's word to the orchestrator")
+        assert "it resumes its own conversation (%s), with its context" % session in told[0]["text"], told
+        wait_for(lambda: "TASK-001" in {c["id"] for c in facts()["completions"]}, 90, "TASK-001 completed", screens)
+        # Its next request after the restart carried its earlier prompts: the initial prompt and the task's notice.
+        after = [r for r in server.requests("codex")[len(before):] if r["user_text"].startswith("[orchestra] MSG-")]
+        assert after and after[0]["prompts"] >= 3, [(r["user_text"][:60], r["prompts"]) for r in server.requests("codex")]
+        assert all(r["prompts"] == 1 for r in before if r["user_text"].startswith("# You are codex"))
+    finally:
         end_team(tmp_path / "orchestra", tmux.socket_name)

@@ -46,7 +46,9 @@ stands for a one-element ``replies``) is one of:
   overloaded_error, else api_error) or, with ``in_stream``, a stream that
   starts and then fails (Anthropic ``event: error``, OpenAI ``response.failed``).
   An error answers one request and moves to the next reply, so a client's retry
-  gets it.
+  gets it. ``"headers": {...}`` adds response headers to an HTTP error
+  (``retry-after``, ``x-should-retry: false``, a vendor's rate-limit headers), and
+  ``"fields": {...}`` more keys to the error object (``resets_at``).
 
 and may carry ``"delay": SECONDS`` (before anything is sent). In a reply's
 strings ``\\g<1>`` (or ``\\g<name>``) stands for a group of the rule's match,
@@ -99,6 +101,8 @@ def _check_reply(reply, where: str) -> dict:
         error = reply["error"]
         if not isinstance(error, dict) or not isinstance(error.get("status", 500), int):
             raise ScenarioError("%s: error is an object with an integer status" % where)
+        if not isinstance(error.get("headers", {}), dict):
+            raise ScenarioError("%s: an error's headers are an object (name: value)" % where)
     elif kinds[0] == "tool" and not isinstance(reply.get("input", {}), dict):
         raise ScenarioError("%s: a tool call's input is an object" % where)
     elif kinds[0] != "tool" and not isinstance(reply[kinds[0]], str):
@@ -285,9 +289,10 @@ def error_body(api: str, error: dict) -> tuple[int, dict]:
     status = error.get("status", 500)
     kind = error.get("type") or ERROR_TYPES.get(status, "api_error")
     message = error.get("message", "scripted %s" % kind)
+    fields = error.get("fields") or {}  # more of the vendor's error object (Codex reads resets_at from it)
     if api == "anthropic":
-        return status, {"type": "error", "error": {"type": kind, "message": message}}
-    return status, {"error": {"type": kind, "code": kind, "message": message, "param": None}}
+        return status, {"type": "error", "error": dict({"type": kind, "message": message}, **fields)}
+    return status, {"error": dict({"type": kind, "code": kind, "message": message, "param": None}, **fields)}
 
 
 def sse(events: list[tuple[str, dict]]) -> bytes:
@@ -448,16 +453,18 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         pass  # the JSON log says it all
 
-    def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+    def _send(self, status: int, body: bytes, kind: str = "application/json", headers: dict | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
+        for name, value in (headers or {}).items():
+            self.send_header(name, str(value))
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _json(self, status: int, data: dict) -> None:
-        self._send(status, json.dumps(data).encode())
+    def _json(self, status: int, data: dict, headers: dict | None = None) -> None:
+        self._send(status, json.dumps(data).encode(), headers=headers)
 
     def _plain(self) -> None:
         agent, path = split_agent(self.path)
@@ -522,7 +529,7 @@ class Handler(BaseHTTPRequestHandler):
         if reply.get("delay"):
             time.sleep(reply["delay"])
         if status != 200:
-            self._json(status, error_body(api, error)[1])
+            self._json(status, error_body(api, error)[1], error.get("headers"))
             return
         call_id = ("toolu_" if api == "anthropic" else "call_") + uuid.uuid4().hex[:24]
         if api == "anthropic" and not stream:

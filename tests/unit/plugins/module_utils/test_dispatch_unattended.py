@@ -8,7 +8,8 @@ from __future__ import annotations
 import io
 import json
 
-from test_dispatch_loop import Clock, FakeDeliver, FakeTmux, board, make_config, pane  # noqa: F401 (board: fixture)
+from test_dispatch_loop import Clock, FakeDeliver, FakeTmux, make_config, pane
+from test_dispatch_loop import board  # noqa: F401 pylint: disable=unused-import  # a fixture of these tests
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _delivery as DL
@@ -79,7 +80,7 @@ def test_an_agent_on_a_dialog_is_sent_once_per_wait_after_two_scans(tmp_path, bo
     dispatcher, clock, out, sent = alert_dispatcher(tmp_path, board, panes, {"dialog_seconds": 300}, NOTIFY)
     dispatcher.scan()
     assert not sent.events  # one read may be a redraw
-    for _ in range(3):
+    for dummy in range(3):
         clock.now += 5
         dispatcher.scan()
     assert [(e["event"], e["agent"]) for e in sent.events] == [("waiting", "codex")]
@@ -94,7 +95,7 @@ def test_a_failed_task_and_the_end_of_the_plan_are_sent_once(tmp_path, board):
     dispatcher, clock, out, sent = alert_dispatcher(tmp_path, board, panes, None, NOTIFY)
 
     def rounds(count=2):
-        for _ in range(count):
+        for dummy in range(count):
             clock.now += 10
             dispatcher.step()
 
@@ -120,7 +121,7 @@ def test_a_restart_is_sent_and_a_give_up_is_stuck(tmp_path, board):
     panes = {"claude": pane("%0"), "amp": pane("%1", dead=True), "codex": pane("%2")}
     dispatcher, clock, out, sent = alert_dispatcher(tmp_path, board, panes, None, dict(NOTIFY, cooldown=0))
     dispatcher.agents["amp"]["auto_restart"] = True
-    for _ in range(8):
+    for dummy in range(8):
         dispatcher.scan()
         clock.now += 10
     assert [e["event"] for e in sent.events] == ["restarted", "restarted", "stuck"], sent.events

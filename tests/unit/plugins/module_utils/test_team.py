@@ -262,8 +262,8 @@ def test_without_auto_update_claude_agents_get_the_updater_off_and_others_nothin
 
 def test_the_dispatcher_gets_the_stuck_thresholds_in_seconds_and_checked_notify_settings():
     agents, dummy = T.validate([{"name": "o", "role": "orchestrator", "command": "x"}])
-    config = T.dispatcher_config(agents, "s", "/p/CLAUDE.md", "/h", stuck={"busy_minutes": "20", "dialog_minutes": 0,
-                                                                          "nudge": "Go on"},
+    stuck = {"busy_minutes": "20", "dialog_minutes": 0, "nudge": "Go on"}
+    config = T.dispatcher_config(agents, "s", "/p/CLAUDE.md", "/h", stuck=stuck,
                                  notify={"webhook": "https://hooks.example.invalid/x", "events": ["stuck"]})
     assert config["stuck"] == {"busy_seconds": 1200.0, "dialog_seconds": None, "nudge": "Go on"}
     assert config["notify"]["webhook"] == "https://hooks.example.invalid/x" and config["notify"]["cooldown"] == 600
