@@ -5,7 +5,7 @@
 
 States: ``starting``, ``idle`` (at its prompt, ready for input), ``busy``
 (working), ``waiting`` (a login, trust or permission dialog that needs a
-person), ``dead`` (the pane is dead, or the CLI exited and left its shell
+person), ``limited`` (held by a usage or rate limit), ``dead`` (the pane is dead, or the CLI exited and left its shell
 behind) and ``unknown``. ``classify`` is pure: per agent type a small table of
 screen patterns, looked for in the last lines of the screen, plus the pane's
 facts. ``observe`` reads a pane until the same state shows twice in a row,
@@ -47,7 +47,8 @@ class Patterns:
     def __init__(self, waiting: tuple[str, ...] = (), busy: tuple[str, ...] = (), prompt: tuple[str, ...] = (),
                  box: bool = False, busy_when_changing: bool = False, prompt_last: bool = False,
                  submit_key: str = "Enter", submit_delay: float = 0.3, clear_key: str | None = None,
-                 pasted: tuple[str, ...] = (), line_input: bool = False):
+                 pasted: tuple[str, ...] = (), line_input: bool = False, limited: tuple[str, ...] = (),
+                 retrying: str | None = None):
         self.waiting = tuple(w.lower() for w in waiting)
         self.busy = tuple(b.lower() for b in busy)
         self.prompt = prompt
@@ -64,6 +65,10 @@ class Patterns:
         # What the input line shows instead of a long paste (regular expressions; the groups ``chars`` and
         # ``lines`` are the paste's count of characters and of line breaks).
         self.pasted = tuple(re.compile(p) for p in pasted)
+        # A usage or rate limit: lines (regular expressions, case-insensitive) that end a turn the limit cut
+        # short, and the line of a CLI retrying on its own (its group ``seconds``: until the next try).
+        self.limited = tuple(re.compile(p, re.I) for p in limited)
+        self.retrying = re.compile(retrying, re.I) if retrying else None
 
 
 PATTERNS = {
@@ -77,6 +82,12 @@ PATTERNS = {
         prompt=("❯", ">"),
         # An Enter 0.02 s after the typed text was taken whole (20 of 20): 0.1 s leaves a margin.
         submit_delay=0.1, clear_key="C-u", pasted=(r"\[Pasted text #\d+(?: \+(?P<lines>\d+) lines?)?\]",),
+        # Against a 429 it retries ("API error · Retrying in 19s · attempt 6/10"), then ends the turn with
+        # "API Error: Request rejected (429) · ..."; a subscription's "usage limit reached ... reset(s) at 5pm".
+        # Anchored at the line's start (its marker, then the words): a reply that talks of limits is no limit.
+        limited=(r"^\s*[●⎿]?\s*API Error: Request rejected \(429\)",
+                 r"^\s*[●⎿]?\s*(?:Claude )?(?:AI )?usage limit reached", r"^\s*[●⎿]?\s*\d+-hour limit reached"),
+        retrying=r"^\s*\S?\s*API error · Retrying in (?P<seconds>\d+)s",
     ),
     # Codex 0.169: sign-in and approval screens; "• Working (3s • esc to interrupt)"; the prompt is a "›" line.
     "codex": Patterns(
@@ -88,6 +99,8 @@ PATTERNS = {
         # Keys that come fast are a paste, and an Enter within ~0.12 s of them a new line of it: 0.15 s
         # was the shortest pause whose Enter submitted 20 deliveries of 20; 0.25 s leaves a margin.
         submit_delay=0.25, clear_key="C-u", pasted=(r"\[Pasted Content (?P<chars>\d+) chars\]",),
+        # "■ You’ve hit your usage limit. ... try again at 7:33 PM."; "■ exceeded retry limit, last status: 429".
+        limited=(r"^\s*■\s*You.ve hit your usage limit", r"^\s*■\s*exceeded retry limit, last status: 429"),
     ),
     # Amp: a login question and onboarding pages, then an input box; no busy text is known, so a screen
     # that changes between two reads (its spinner) counts as working.
@@ -159,6 +172,8 @@ def classify(agent_type: str, lines: list[str], dead: bool = False, exited_to_sh
     text = "\n".join(last).lower()
     if any(needle in text for needle in patterns.waiting + DIALOG_FOOTERS) or _has_choices(last):
         return "waiting"
+    if limit_line(patterns, last) is not None:
+        return "limited"
     if any(needle in text for needle in patterns.busy):
         return "busy"
     changing = previous is not None and tail(previous) != last
@@ -189,6 +204,55 @@ def progress_key(lines: list[str]) -> str:
             continue
         kept.append(_TIMER.sub("", _SPINNER.sub("", _TICKING.sub("#", line.strip()))))
     return "\n".join(kept)
+
+
+def limit_line(patterns: Patterns, lines: list[str]) -> int | None:
+    """The index of the line that says the agent is held by a usage or rate limit: its CLI retrying, or the
+    last turn cut short by one, with no prompt typed since (only the input line's own marker after it)."""
+    if patterns.retrying is not None:
+        for index in range(len(lines) - 1, -1, -1):
+            if patterns.retrying.search(lines[index]):
+                return index
+    for index in range(len(lines) - 1, -1, -1):
+        if any(p.search(lines[index]) for p in patterns.limited):
+            later = [line for line in lines[index + 1:] if line.lstrip().startswith(patterns.prompt)] \
+                if patterns.prompt else []
+            return index if len(later) <= 1 else None
+    return None
+
+
+_CLOCK = re.compile(r"\b(?:at|resets?)\s+(\d{1,2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.I)
+_EPOCH = re.compile(r"\|(\d{10})\b")
+_IN = re.compile(r"\b(?:in|after)\s+(\d+)\s*(s|sec|seconds?|m|min|minutes?|h|hours?)\b", re.I)
+
+
+def limit_facts(agent_type: str, lines: list[str], now: float) -> dict | None:
+    """What a limited screen says: ``retrying`` (the CLI tries again by itself) and ``reset`` (when the limit
+    lifts, seconds since the epoch: a retry's countdown, an epoch the message carries, 'in 20s', or a clock
+    time 'at 7:33 PM', today or else tomorrow), None where it does not say. None when not limited."""
+    patterns = patterns_of(agent_type)
+    last = tail(lines)
+    index = limit_line(patterns, last)
+    if index is None:
+        return None
+    text = " ".join(last[index:index + 3])
+    retrying = patterns.retrying.search(last[index]) if patterns.retrying else None
+    reset = None
+    if retrying:
+        reset = now + int(retrying.group("seconds"))
+    elif _EPOCH.search(text):
+        reset = float(_EPOCH.search(text).group(1))
+    elif _IN.search(text):
+        amount, unit = _IN.search(text).groups()
+        reset = now + int(amount) * {"s": 1, "m": 60, "h": 3600}[unit[0].lower()]
+    elif _CLOCK.search(text):
+        hour, minute, half = _CLOCK.search(text).groups()
+        hour = int(hour) % 12 + (12 if half and half[0].lower() == "p" else 0) if half else int(hour)
+        if hour < 24:
+            local = time.localtime(now)
+            at = time.mktime((local.tm_year, local.tm_mon, local.tm_mday, hour, int(minute or 0), 0, 0, 0, -1))
+            reset = at if at > now else at + 86400
+    return {"retrying": bool(retrying), "reset": reset}
 
 
 def exited_to_shell(pid: int | None, current_command: str) -> bool:

@@ -192,21 +192,23 @@ def _clear_own_input(server, pane_id: str, agent_type: str, clean: str, sleep) -
 
 
 def wait_for_idle(server, pane_id: str, agent_type: str, timeout: float, tracker=None, poll: float = 0.05,
-                  sleep=time.sleep, clock=time.monotonic):
-    """Wait up to ``timeout`` for the agent to be idle; returns (state, screen) as last seen."""
+                  sleep=time.sleep, clock=time.monotonic, ready=("idle",)):
+    """Wait up to ``timeout`` for the agent to be idle (a state of ``ready``); returns (state, screen) as last
+    seen."""
     tracker = tracker or _agents.Tracker()
     deadline = clock() + timeout
     while True:
         state, screen = _agents.observe(server, pane_id, agent_type, poll, tracker=tracker, sleep=sleep)
-        if state == "idle" or state == "dead" or clock() >= deadline:
+        if state in ready or state == "dead" or clock() >= deadline:
             return state, screen
         sleep(poll)
 
 
 def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit_key: str | None = None,
             submit_delay: float | None = None, wait_timeout: float = 30.0, retries: int = 3, tracker=None,
-            sleep=time.sleep, clock=time.monotonic) -> dict:
-    """Type ``text`` into the pane and submit it, once the agent is idle.
+            sleep=time.sleep, clock=time.monotonic, ready=("idle",)) -> dict:
+    """Type ``text`` into the pane and submit it, once the agent is idle (a state of ``ready``: the dispatcher
+    tells an agent at its prompt under a usage limit that the limit lifted).
 
     ``submit_key`` and ``submit_delay`` default to the agent type's (``_agents.PATTERNS``).
     The pane is held (``_tmux.pane_lock``) from the idle check to the
@@ -231,7 +233,7 @@ def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit
         with _tmux.pane_lock(server, pane_id, wait_timeout, sleep=sleep, clock=clock):
             remaining = max(0.0, wait_timeout - (clock() - started))
             _deliver_held(server, pane_id, clean, agent_type, submit_key, submit_delay, remaining, retries, tracker,
-                          sleep, clock, result)
+                          sleep, clock, result, ready)
     except _tmux.PaneBusy as exc:
         result.update(status="queued", message="%s: nothing typed" % exc)
     result["waited"] = round(clock() - started, 3)
@@ -240,11 +242,12 @@ def deliver(server, pane_id: str, text: str, agent_type: str = "generic", submit
 
 def _deliver_held(server, pane_id: str, clean: str, agent_type: str, submit_key: str | None,
                   submit_delay: float | None, wait_timeout: float, retries: int, tracker, sleep, clock,
-                  result: dict) -> None:
+                  result: dict, ready=("idle",)) -> None:
     """``deliver``'s work once the pane is held: wait for idle, type, submit, check; fills ``result``."""
-    state, screen = wait_for_idle(server, pane_id, agent_type, wait_timeout, tracker, sleep=sleep, clock=clock)
+    state, screen = wait_for_idle(server, pane_id, agent_type, wait_timeout, tracker, sleep=sleep, clock=clock,
+                                  ready=ready)
     result["state"] = state
-    if state != "idle":
+    if state not in ready:
         result.update(status="queued", message="agent is %s, not idle, after %.0f s: nothing typed" % (state, wait_timeout))
         return
     if screen is not None and screen.in_mode:

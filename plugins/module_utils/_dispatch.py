@@ -467,10 +467,10 @@ class StatusFile:
         self.written = False
 
     def observe(self, states: dict[str, str], board_id: str | None, stuck: dict[str, dict] | None = None,
-                sources: dict[str, str] | None = None) -> bool:
-        """Record the states known now (and the stuck agents: reason and since when; and which states the
-        CLI's own report gave, ``sources``: agent -> "hook"); write the file when a state, a source, a stuck
-        agent or the board changed. True when written."""
+                sources: dict[str, str] | None = None, limited: dict[str, dict] | None = None) -> bool:
+        """Record the states known now (and the stuck agents: reason and since when; which states the CLI's
+        own report gave, ``sources``: agent -> "hook"; the agents a limit holds: since when and its reset);
+        write the file when any of it or the board changed. True when written."""
         now = self.clock()
         agents = {}
         for name, state in states.items():
@@ -479,6 +479,8 @@ class StatusFile:
             agents[name] = before if before and before["state"] == state else {"state": state, "since": now}
             if (sources or {}).get(name):
                 agents[name] = dict(agents[name], source=sources[name])
+            if name in (limited or {}):
+                agents[name] = dict(agents[name], limited={k: limited[name].get(k) for k in ("since", "reset")})
             if name in (stuck or {}):
                 agents[name] = dict(agents[name], stuck={k: stuck[name][k] for k in ("reason", "since", "state")})
         if self.written and agents == self.agents and board_id == self.board_id:
@@ -616,6 +618,9 @@ class Dispatcher:
         self.wall_clock = wall_clock
         self.reports = HookReports(_dispatch_config.hooks_dir(config), self.agents) if config.get("hooks") else None
         self.screen_seen: dict[str, tuple[str, float]] = {}  # agent: (its screen's state, since when, wall clock)
+        self.limits = config.get("limits") or dict(_dispatch_config.LIMIT_DEFAULTS)
+        self.limited: dict[str, dict] = {}  # agent: {since, reset, retrying, go_on_at} while a limit holds it
+        self.limit_quiet: dict[str, float] = {}  # agent: until when a new limit is not told again (wall clock)
         self.had_open = False  # the board had tasks open since the last end of a plan
         self.announced: set[str] = set()  # the failures already sent to the notifier
         self.courier = Courier(self.server, self.tracker, self.log, sleep, clock, deliver)
@@ -648,9 +653,10 @@ class Dispatcher:
             if self.screen_seen.get(name, ("",))[0] != state:
                 self.screen_seen[name] = (state, now)
         self.watch_team(raw)
+        self.watch_limits(raw)
         known = {name: self.reported(name) or state for name, state in raw.items()}
         self.status_file.observe(known, self.state.board_id, self.stuck.stuck,
-                                 {name: "hook" for name in raw if self.reported(name)})
+                                 {name: "hook" for name in raw if self.reported(name)}, self.limited)
         self.restart_dead()
         self.show_status()
 
@@ -685,6 +691,78 @@ class Dispatcher:
                 self.log("%s moved on (%s) after it looked stuck" % (name, entry["now"]))
                 if entry["now"] == "idle" and self.nudge and self.config.get("queue_dir"):
                     _delivery.enqueue(self.config["queue_dir"], name, self.nudge)
+
+    def watch_limits(self, raw: dict[str, str]) -> None:
+        """Agents held by a usage or rate limit: when one is first seen, its PENDING tasks are held or
+        rerouted (said on the board, sent to the notifier); once the limit's reset time has passed (or every
+        retry_seconds without one), and the CLI is not retrying by itself, it is told to go on; an agent
+        seen at work or idle again is free."""
+        now = self.wall_clock()
+        for name, state in raw.items():
+            pane = self.panes.get(name)
+            episode = self.limited.get(name)
+            if pane is None or (state != "limited" and episode is None):
+                continue
+            if state != "limited":
+                if state in ("idle", "busy"):
+                    del self.limited[name]
+                    self.log("%s: no longer held by a limit (%s)" % (name, state))
+                    self.limit_quiet[name] = now + self.limits["retry_seconds"]
+                continue
+            facts = _agents.limit_facts(self.agents[name].get("type", "generic"),
+                                        self.tracker.screens.get(pane["id"]) or [], now) or {"retrying": False, "reset": None}
+            if episode is None:
+                episode = self.limited[name] = dict(facts, since=now, go_on_at=self.go_on_time(facts, now))
+                if now >= self.limit_quiet.get(name, 0):
+                    self.hold_or_reroute(name, facts)
+            elif episode["retrying"] and not facts["retrying"]:  # its own retries gave up: ours start now
+                episode.update(facts, go_on_at=self.go_on_time(facts, now))
+            else:
+                episode.update(facts)
+            if not episode["retrying"] and now >= episode["go_on_at"]:
+                episode["go_on_at"] = now + self.limits["retry_seconds"]
+                self.go_on(name, pane["id"])
+
+    def go_on_time(self, facts: dict, now: float) -> float:
+        """When a limited agent is told to go on: a little after the reset its screen gives, else a retry later."""
+        return facts["reset"] + 30 if facts.get("reset") else now + self.limits["retry_seconds"]
+
+    def hold_or_reroute(self, name: str, facts: dict) -> None:
+        """Tell the orchestrator (on the board) and the notifier that ``name`` is limited; hand its PENDING
+        tasks to another worker of its complexity under the reroute policy."""
+        until = " until %s" % time.strftime("%H:%M", time.localtime(facts["reset"])) if facts.get("reset") else ""
+        tasks = [t["id"] for t in (self.facts or {}).get("tasks", []) if (t["status"] or "").upper() == "PENDING"
+                 and board_lib.agent_key(t["assigned_to"] or "") == board_lib.agent_key(name)]
+        complexity = self.agents[name].get("complexity")
+        others = [a for a, agent in self.agents.items() if a != name and a not in self.limited
+                  and agent.get("role") == "worker" and complexity and agent.get("complexity") == complexity]
+        text = "%s is held by a usage limit%s: nothing is typed into it until then" % (name, until)
+        if tasks and self.limits["policy"] == "reroute" and others:
+            try:
+                board_lib.update(self.config["board"], lambda b: [board_lib.update_task(b, t, assigned_to=others[0])
+                                                                  for t in tasks])
+                text += "; its PENDING task(s) %s go to %s" % (", ".join(tasks), others[0])
+            except (board_lib.BoardError, OSError) as exc:
+                self.log("%s: its tasks could not be handed to %s: %s" % (name, others[0], exc))
+        elif tasks:
+            text += "; its PENDING task(s) %s wait for it" % ", ".join(tasks)
+        self.tell_board(name, None, text)
+        self.notifier.emit("limited", text, agent=name, tasks=tasks or None,
+                           reset=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(facts["reset"]))
+                           if facts.get("reset") else None)
+
+    def go_on(self, name: str, pane_id: str) -> None:
+        """Type into a limited agent at its prompt that the limit should have lifted (fixed words and its name)."""
+        text = "[orchestra] the usage limit should have lifted: go on with your task (run orchestra task list " \
+               "--agent %s)" % name
+        try:
+            result = self.courier.type_text(self.server, pane_id, text, self.agents[name].get("type", "generic"),
+                                            submit_delay=self.agents[name].get("submit_delay"), wait_timeout=0.0,
+                                            tracker=self.tracker, sleep=self.sleep, clock=self.clock,
+                                            ready=("idle", "limited"))
+        except _tmux.TmuxError as exc:
+            result = {"status": "error: %s" % exc}
+        self.log("%s: told to go on after its limit: %s" % (name, result["status"]))
 
     def announce(self, facts: dict) -> None:
         """Send the notifier a task newly FAILED (not yet told to the orchestrator); note open tasks (for
@@ -784,6 +862,8 @@ class Dispatcher:
         pane = self.panes.get(name)
         if pane is None or pane["dead"]:
             return "absent" if pane is None else "dead"
+        if name in self.limited:  # told to go on by watch_limits, once its limit lifts
+            return "limited"
         reported = self.reported(name)
         if reported in ("busy", "waiting"):  # the CLI says so itself: its screen need not be read
             return reported

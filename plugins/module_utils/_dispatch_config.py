@@ -13,15 +13,20 @@ command pays for the dispatcher's tmux layer. Standard library only.
 from __future__ import annotations
 
 CONFIG_KEYS = ("session", "socket_name", "socket_path", "board", "state_file", "queue_dir", "log_file",
-               "agents", "restart", "status_line", "poll", "scan", "settle", "stuck", "notify", "hooks")
+               "agents", "restart", "status_line", "poll", "scan", "settle", "stuck", "notify", "hooks", "limits")
 AGENT_KEYS = ("name", "role", "type", "prompt", "typed_prompt", "auto_restart", "environment_names",
-              "submit_delay", "resume")
+              "submit_delay", "resume", "complexity")
 REQUIRED = ("session", "board", "state_file", "agents")
 # Auto-restart: at most max restarts per window seconds per agent, the first after delay seconds, doubling.
 RESTART_DEFAULTS = {"max": 3, "window": 600.0, "delay": 2.0}
 # Stuck agents: busy with an unchanged screen, or waiting on a dialog, this many seconds (None: never); the
 # text typed once into a stuck agent when it is idle again ("": none).
 STUCK_DEFAULTS = {"busy_seconds": None, "dialog_seconds": None, "nudge": ""}
+# An agent held by a usage or rate limit: its PENDING tasks are held, or handed to another worker of the
+# same complexity ("reroute"); it is told to go on once the limit's reset time has passed, or every
+# retry_seconds when its screen gives none.
+LIMIT_DEFAULTS = {"policy": "hold", "retry_seconds": 1800.0}
+LIMIT_POLICIES = ("hold", "reroute")
 # Seconds: between stats of the board, between reads of the panes, for a burst of writes to land.
 TIMING_DEFAULTS = (("poll", 0.05), ("scan", 5.0), ("settle", 0.03))
 
@@ -46,12 +51,16 @@ def check(config: dict, where: str) -> dict:
         if not (isinstance(name, str) and name.replace("-", "").replace("_", "").isalnum()):
             # the name is typed into panes (in notices): nothing a shell or a model would read as more than a name
             raise ConfigError("%s: agent name %r must be letters, digits, '-' or '_'" % (where, name))
-    for key in ("stuck", "notify"):  # notify's own keys are _notify's to check
+    for key in ("stuck", "notify", "limits"):  # notify's own keys are _notify's to check
         if not isinstance(config.get(key) or {}, dict):
             raise ConfigError("%s: %s is a mapping" % (where, key))
-    unknown = sorted(set(config.get("stuck") or {}) - set(STUCK_DEFAULTS))
-    if unknown:
-        raise ConfigError("%s: stuck has unknown key(s) %s" % (where, ", ".join(unknown)))
+    for key, defaults in (("stuck", STUCK_DEFAULTS), ("limits", LIMIT_DEFAULTS)):
+        unknown = sorted(set(config.get(key) or {}) - set(defaults))
+        if unknown:
+            raise ConfigError("%s: %s has unknown key(s) %s" % (where, key, ", ".join(unknown)))
+    policy = (config.get("limits") or {}).get("policy", "hold")
+    if policy not in LIMIT_POLICIES:
+        raise ConfigError("%s: the limit policy %r is not one of %s" % (where, policy, ", ".join(LIMIT_POLICIES)))
     if sum(1 for a in config["agents"] if a.get("role") == "orchestrator") != 1:
         raise ConfigError("%s: exactly one agent must have role orchestrator" % where)
     return config
@@ -62,6 +71,8 @@ def with_defaults(config: dict) -> dict:
     config = dict(config)
     config["restart"] = {**RESTART_DEFAULTS, **(config.get("restart") or {})}
     config["stuck"] = {**STUCK_DEFAULTS, **(config.get("stuck") or {})}
+    config["limits"] = {**LIMIT_DEFAULTS, **(config.get("limits") or {})}
+    config["limits"]["retry_seconds"] = float(config["limits"]["retry_seconds"])
     config["notify"] = config.get("notify") or None
     for key, default in TIMING_DEFAULTS:
         config[key] = float(config.get(key) or default)

@@ -47,7 +47,8 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
     if not session.get("exists"):
         problems.append("tmux session is not running: run the start playbook")
     rows = []
-    stuck: dict[str, list] = {"tasks": [], "messages": [], "prompts": [], "dialogs": [], "agents": [], "dispatcher": []}
+    stuck: dict[str, list] = {"tasks": [], "messages": [], "prompts": [], "dialogs": [], "agents": [], "limited": [],
+                              "dispatcher": []}
     for agent in agents:
         pane = panes.get(agent["name"])
         state = states.get(agent["name"], {})
@@ -79,6 +80,14 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
                 problems.append("agent %s: waiting for a person for %s (a login, trust or permission dialog); %s"
                                 % (agent["name"], _duration(waited), fix))
                 stuck["dialogs"].append({"agent": agent["name"], "seconds": int(waited), "fix": fix})
+        if status == "alive" and screen == "limited":
+            held = (((dispatcher or {}).get("status") or {}).get("agents") or {}).get(agent["name"], {}).get("limited") or {}
+            until = ("until %s" % time.strftime("%H:%M", time.localtime(held["reset"])) if held.get("reset")
+                     else "its screen gives no reset time")
+            fix = ("nothing is typed into it; its PENDING tasks wait for it (orchestration_limit_policy: reroute hands "
+                   "them to another worker of its complexity); the dispatcher tells it to go on once the limit lifts")
+            problems.append("agent %s: held by a usage or rate limit (%s): %s" % (agent["name"], until, fix))
+            stuck["limited"].append({"agent": agent["name"], "reset": held.get("reset"), "fix": fix})
         busy_stuck = stuck_record(agent["name"], dispatcher) if status == "alive" and screen == "busy" else None
         if busy_stuck:  # (a dialog is named above, with the time it has waited)
             fix = "attach (tmux attach -t %s) and look at it: interrupt it (Esc) or give its task to another" % (

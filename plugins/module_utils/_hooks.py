@@ -66,12 +66,13 @@ def prefer_report(screen_state: str, report: dict | None, screen_since: float | 
     """Whether the CLI's own report says the agent's state rather than its screen.
 
     The report wins when the screen agrees, reads nothing known, or has not changed state since the report
-    (a redraw behind, or a screen the patterns misread); the screen wins when the pane is dead, and when it
+    (a redraw behind, or a screen the patterns misread); the screen wins when the pane is dead or shows a usage
+    limit, and when it
     moved to another state after the report and the report is ``grace`` seconds old: an event the CLI has no
     hook for (an interrupted turn ends without its Stop hook).
     """
-    if not report or screen_state == "dead" or report.get("state") not in STATES:
-        return False
+    if not report or screen_state in ("dead", "limited") or report.get("state") not in STATES:
+        return False  # no hook tells a dead pane or a usage limit
     if report["state"] == screen_state or screen_state in ("unknown", "starting"):
         return True
     if now - report["time"] < grace:

@@ -378,11 +378,12 @@ def windows(agents: list[dict], routing: dict[str, str], board: str, bin_dir: st
 
 def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: str, socket_name: str | None = None,
                       restart: dict | None = None, scan: float = 5.0, status_line: bool = True,
-                      stuck: dict | None = None, notify: dict | None = None, hooks: bool = False) -> dict:
+                      stuck: dict | None = None, notify: dict | None = None, hooks: bool = False,
+                      limits: dict | None = None) -> dict:
     """The dispatcher's configuration (``orchestra dispatch --config``): who is who, where things are.
 
     ``stuck``: {busy_minutes, dialog_minutes, nudge} (a minute count of None or 0: never stuck);
-    ``notify``: the events' command and webhook (``_notify.check``).
+    ``notify``: the events' command and webhook (``_notify.check``); ``limits``: {policy, retry_minutes}.
 
     Holds no value of any variable: a restart runs the pane's own command again,
     which exports the plain variables and reads the agent's env file.
@@ -396,13 +397,14 @@ def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: st
         "agents": [{
             "name": a["name"], "role": a["role"], "type": a["type"],
             "prompt": "%s/prompts/%s.md" % (team_dir, a["name"]), "typed_prompt": a["typed_prompt"],
-            "auto_restart": a["auto_restart"], "resume": bool(a.get("resume")),
+            "auto_restart": a["auto_restart"], "resume": bool(a.get("resume")), "complexity": a.get("complexity"),
         } for a in agents],
         "restart": dict(restart or {}),
         "status_line": status_line,
         "scan": scan,
         "stuck": stuck_seconds(stuck),
         "hooks": hooks,
+        "limits": limit_settings(limits),
     }
     try:  # the dispatcher's own checks, so that what is built here is what it reads
         if _notify.enabled(notify):
@@ -435,6 +437,24 @@ def claude_hooks(agents: list[dict], bin_dir: str, team_dir: str) -> dict:
     if not any(a["type"] == "claude" for a in agents):
         return {}
     return _hooks.claude_settings("%s/orchestra" % bin_dir, team_dir)
+
+
+def limit_settings(limits: dict | None) -> dict:
+    """The limit policy as the dispatcher takes it: {policy, retry_seconds} from {policy, retry_minutes}."""
+    limits = dict(limits or {})
+    policy = limits.pop("policy", None) or "hold"
+    if policy not in _dispatch_config.LIMIT_POLICIES:
+        raise TeamError("orchestration_limit_policy: %r is not one of %s" % (policy, ", ".join(_dispatch_config.LIMIT_POLICIES)))
+    value = limits.pop("retry_minutes", None)
+    try:
+        minutes = float(value) if value not in (None, "") else 30.0
+    except (TypeError, ValueError):
+        raise TeamError("orchestration_limit_retry_minutes: %r is not a number of minutes" % (value,)) from None
+    if minutes <= 0:
+        raise TeamError("orchestration_limit_retry_minutes: %s must be more than 0" % value)
+    if limits:
+        raise TeamError("limits: unknown key(s) %s (policy, retry_minutes)" % ", ".join(sorted(limits)))
+    return {"policy": policy, "retry_seconds": minutes * 60}
 
 
 def stuck_seconds(stuck: dict | None) -> dict:

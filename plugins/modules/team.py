@@ -181,6 +181,12 @@ options:
         C(dialog_minutes) waiting on a dialog; 0 is never. C(nudge), when not empty, is typed once into a
         stuck agent as soon as it is idle again.
     type: dict
+  limits:
+    description:
+      - "An agent held by a usage or rate limit (its screen says so): C(policy) V(hold) keeps its PENDING tasks
+        for it, V(reroute) hands them to another worker of the same complexity; it is told to go on once the
+        reset time its screen gives has passed, or every C(retry_minutes) (30) when it gives none."
+    type: dict
   notify:
     description:
       - "Events sent to a person: C(command) (a shell command, or a list of arguments; the event as JSON on
@@ -362,6 +368,7 @@ def main():
             "dispatcher_scan": {"type": "float", "default": 5.0},
             "stuck": {"type": "dict"},
             "notify": {"type": "dict"},
+            "limits": {"type": "dict"},
             "hooks": {"type": "bool", "default": False},
             "resume": {"type": "bool", "default": False},
             "auto_update": {"type": "bool", "default": True},
@@ -389,7 +396,7 @@ def main():
             dispatcher = _team.dispatcher_config(agents, params["session"], params["board"], params["team_dir"],
                                                  params["socket_name"], params["restart"], params["dispatcher_scan"],
                                                  stuck=params["stuck"], notify=params["notify"],
-                                                 hooks=params["hooks"])
+                                                 hooks=params["hooks"], limits=params["limits"])
         if params["session"]:
             missing = _team.missing_programs()
             if missing:

@@ -275,3 +275,85 @@ def test_an_agent_killed_mid_task_comes_back_in_its_own_conversation(tmux, tmp_p
         assert all(r["prompts"] == 1 for r in before if r["user_text"].startswith("# You are codex"))
     finally:
         end_team(tmp_path / "orchestra", tmux.socket_name)
+
+
+def limit_scenario() -> dict:
+    add = "orchestra task add --to sage --priority HIGH --title '%s' --description 'part of the cache'"
+    refused = {"error": {"status": 429, "type": "rate_limit_error", "message": "Rate limited for this organization",
+                         "headers": {"x-should-retry": "false"}}}
+    return {"default": {"text": "Noted."}, "rules": [
+        {"agent": "claude", "match": r"^# You are claude, the orchestrator", "times": 1,
+         "replies": [{"command": add % "Design the cache", "delay": real_team.THINK},
+                     {"command": add % "Review the design"}, {"text": "Two tasks assigned."}]},
+        # Sage's first task meets the limit (refused, not to be retried); the go-on after it is answered.
+        {"agent": "sage", "match": r"TASK-\d+ is assigned to you", "times": 1, "reply": refused},
+        {"agent": "sage", "match": r"usage limit should have lifted", "reply": {"text": "Nothing is left for me."}},
+    ]}
+
+
+def test_an_agent_held_by_a_usage_limit_gets_nothing_its_tasks_go_to_a_peer_and_it_is_told_to_go_on(
+        tmux, tmp_path, playbook, real_clis, model_server):
+    """Real Claude Code as a worker meets a 429 its client will not retry: its screen reads limited, the board
+    says so and its PENDING tasks go to the other worker of its complexity (reroute), nothing is typed into it,
+    health names it, a person is told; with no reset time on its screen it is told to go on after the retry
+    interval, and is free again once it answers."""
+    server = model_server(limit_scenario())
+    project, home = tmp_path / "project", tmp_path / "home"
+    project.mkdir()
+    real_team.write_homes(home, server.url)
+    events = tmp_path / "events.jsonl"
+    agents = [
+        {"name": "claude", "role": "orchestrator", "command": "claude",
+         "environment": {"ANTHROPIC_BASE_URL": server.base_url("claude"), "ANTHROPIC_AUTH_TOKEN": "scripted"}},
+        {"name": "sage", "role": "worker", "complexity": "high", "command": "claude",
+         "environment": {"ANTHROPIC_BASE_URL": server.base_url("sage"), "ANTHROPIC_AUTH_TOKEN": "scripted"}},
+        {"name": "helper", "role": "worker", "complexity": "high", "command": "orchestra simulate --work 0.3 --nudge-only"},
+    ]
+    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(project),
+                "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
+                "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
+                "orchestration_claude_trust_project": True, "orchestration_dispatcher_scan": 1,
+                "orchestration_limit_policy": "reroute", "orchestration_limit_retry_minutes": 0.25,
+                "orchestration_notify": {"command": "cat >> '%s'" % events, "events": ["limited"]}}
+    (tmp_path / "vars.json").write_text(json.dumps(settings))
+    environment = {"HOME": str(home), "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+                   "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
+    board = project / "CLAUDE.md"
+
+    def run(name):
+        return playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"),
+                        env=environment)
+
+    def facts():
+        return B.facts(B.load(str(board)))
+
+    def screens():
+        return "\n".join("--- %s\n%s" % (name, tmux("capture-pane", "-p", "-t", pane["id"]))
+                         for name, pane in tmux.panes(SESSION).items())
+
+    try:
+        started = run("start")
+        assert started.returncode == 0, started.stdout
+        told = wait_for(lambda: [m for m in facts()["messages"] if m["text"].startswith("sage is held by a usage limit")],
+                        60, "the board's word that sage is limited", screens)
+        assert told[0]["to"] == "claude" and told[0]["text"].endswith("go to helper"), told
+        during = run("health")
+        report = during.result("Build the health report")["report"]
+        assert {a["agent"]: a["state"] for a in report["agents"]}["sage"] == "limited", report["agents"]
+        assert any(p.startswith("agent sage: held by a usage or rate limit") for p in report["problems"]), report
+        # Its tasks were done by its peer; nothing but the go-on was typed into it after the refusal.
+        wait_for(lambda: len(facts()["completions"]) == 2, 60, "both tasks completed", screens)
+        assert {c["completed_by"] for c in facts()["completions"]} == {"helper"}
+        wait_for(lambda: any("lifted" in r["user_text"] for r in server.requests("sage")), 60, "the go-on", screens)
+        texts = [r["user_text"] for r in server.requests("sage") if r["tools"] and r["turns"] == 0]
+        refused_at = next(i for i, text in enumerate(texts) if "is assigned to you" in text)
+        go_on = "[orchestra] the usage limit should have lifted: go on with your task (run orchestra task list --agent sage)"
+        # Claude Code keeps the refused prompt in its conversation: the go-on comes as the same user turn's second part.
+        after = texts[refused_at + 1:]
+        assert len(after) == 1 and after[0].split("\n\n") == [texts[refused_at], go_on], after
+        log = project / "logs" / "dispatcher.log"
+        wait_for(lambda: "sage: no longer held by a limit" in log.read_text(), 30, "sage free again", log.read_text)
+        sent = [json.loads(line) for line in events.read_text().splitlines()]
+        assert [(e["event"], e["agent"], sorted(e["tasks"])) for e in sent] == [("limited", "sage", ["TASK-001", "TASK-002"])]
+    finally:
+        end_team(tmp_path / "orchestra", tmux.socket_name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,29 @@ def test_without_thresholds_nobody_is_stuck():
     watch.see("codex", "busy", "x")
     now[0] = 1e6
     assert watch.see("codex", "busy", "x") is None and not watch.stuck
+
+
+# --------------------------------------------------------------------------- usage and rate limits
+
+
+def test_limit_screens_say_when_the_limit_lifts_and_whether_the_cli_retries_by_itself():
+    now = time.mktime((2026, 12, 2, 17, 50, 0, 0, 0, -1))
+    retrying = A.limit_facts("claude", screen("claude-limited-retrying"), now)
+    assert retrying == {"retrying": True, "reset": now + 19}  # "API error · Retrying in 19s · attempt 6/10"
+    assert A.limit_facts("claude", screen("claude-limited-rejected"), now) == {"retrying": False, "reset": 1796240000.0}
+    usage = A.limit_facts("codex", screen("codex-limited-usage"), now)  # "... or try again at 7:33 PM."
+    assert usage["retrying"] is False and time.localtime(usage["reset"])[3:5] == (19, 33) and usage["reset"] > now
+    assert A.limit_facts("codex", screen("codex-limited-retries"), now) == {"retrying": False, "reset": None}
+    assert A.limit_facts("codex", screen("codex-idle-finished"), now) is None
+    late = A.limit_facts("codex", screen("codex-limited-usage"), now + 3 * 3600)  # 7:33 PM has passed: tomorrow's
+    assert late["reset"] - usage["reset"] == 86400
+
+
+def test_a_limit_the_agent_went_past_or_only_talks_about_is_no_limit():
+    rejected = screen("claude-limited-rejected")
+    at = max(i for i, line in enumerate(rejected) if "Request rejected (429)" in line)
+    went_on = rejected[:at + 1] + ["❯ go on", "● Done.", ""] + rejected[at + 1:]
+    assert A.classify("claude", rejected) == "limited" and A.classify("claude", went_on) == "idle"
+    talk = [line.replace("● API Error: Request rejected (429) ·", "● Fixed the bug where API Error: usage limit reached")
+            for line in rejected]
+    assert A.classify("claude", talk) == "idle"

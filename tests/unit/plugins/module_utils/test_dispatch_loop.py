@@ -74,7 +74,7 @@ class FakeDeliver:
         self.after = None  # called after each delivery
 
     def __call__(self, server, pane_id, text, agent_type="generic", submit_delay=None, wait_timeout=30.0,
-                 tracker=None, sleep=None, clock=None):
+                 tracker=None, sleep=None, clock=None, ready=("idle",)):
         if pane_id in self.states:
             return {"status": "queued", "state": self.states[pane_id], "method": "keys", "attempts": 0,
                     "text": text, "waited": 0.0}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 from test_dispatch_loop import Clock, FakeDeliver, FakeTmux, make_config, pane
 from test_dispatch_loop import board  # noqa: F401 pylint: disable=unused-import  # a fixture of these tests
@@ -162,3 +163,70 @@ def test_a_busy_report_the_screen_has_moved_past_is_stale(tmp_path, board):
     clock.now += 1
     dispatcher.step()
     assert len(dispatcher.courier.type_text.typed) == 1
+
+
+NOW = 1796230000.0
+LIMITED = ["❯ TASK-001 is assigned to you", "● API Error: Request rejected (429) · Claude AI usage limit reached|%d",
+           "✻ Cooked for 0s", "─" * 40, "❯ ", "─" * 40, "  ? for shortcuts"]
+
+
+def limited_team(tmp_path, board, policy, reset):
+    panes = {"claude": pane("%0"), "amp": pane("%1", lines=[line.replace("%d", str(int(reset))) for line in LIMITED]),
+             "codex": pane("%2")}
+    tmux = FakeTmux(panes)
+    clock, out = Clock(NOW), io.StringIO()
+    config = make_config(tmp_path, board, amp={"type": "claude", "complexity": "medium"},
+                         codex={"complexity": "medium"})
+    config.update(C.with_defaults(dict(config, limits={"policy": policy, "retry_seconds": 600}, notify=NOTIFY)))
+    dispatcher = D.Dispatcher(config, server=tmux, out=out, clock=clock, sleep=clock.sleep, deliver=FakeDeliver(),
+                              wall_clock=clock)
+    return dispatcher, clock, out, Sent(dispatcher), panes
+
+
+def test_a_limited_agent_gets_nothing_its_tasks_wait_and_it_is_told_to_go_on_after_the_reset(tmp_path, board):
+    reset = NOW + 3600
+    dispatcher, clock, out, sent, panes = limited_team(tmp_path, board, "hold", reset)
+    typing = dispatcher.courier.type_text
+    B.update(board, lambda b: B.add_task(b, "Build it", "amp", "MEDIUM"))
+    dispatcher.step()
+    dispatcher.scan()
+    assert dispatcher.limited["amp"]["reset"] == reset
+    text = "amp is held by a usage limit until %s: nothing is typed into it until then; its PENDING task(s) " \
+           "TASK-001 wait for it" % time.strftime("%H:%M", time.localtime(reset))
+    assert [m["text"] for m in B.facts(B.load(board))["messages"]] == [text]
+    assert [(e["event"], e["agent"], e["tasks"]) for e in sent.events] == [("limited", "amp", ["TASK-001"])]
+    status = json.loads(open(C.status_file(dispatcher.config)).read())["agents"]["amp"]
+    assert status["state"] == "limited" and status["limited"]["reset"] == reset
+    # Nothing typed while the limit holds (the fake courier would type into any pane it is asked to).
+    for dummy in range(5):
+        clock.now += 60
+        dispatcher.step()
+        dispatcher.scan()
+    assert not [t for t in typing.typed if t[0] == "%1"], typing.typed
+    clock.now = reset + 31  # past the reset: told to go on, once; then every retry_seconds while still limited
+    dispatcher.scan()
+    dispatcher.scan()
+    go_on = [t for p, t in typing.typed if p == "%1"]
+    assert go_on == ["[orchestra] the usage limit should have lifted: go on with your task (run orchestra task list "
+                     "--agent amp)"]
+    clock.now += 601
+    dispatcher.scan()
+    assert len([t for p, t in typing.typed if p == "%1"]) == 2
+    # At work again: free, and the task's notice goes as for any idle agent.
+    panes["amp"]["lines"] = ["❯ go on", "● On it.", "─" * 40, "❯ ", "─" * 40, "  ? for shortcuts"]
+    dispatcher.scan()
+    assert "amp" not in dispatcher.limited and "amp: no longer held by a limit (idle)" in out.getvalue()
+    assert len(B.facts(B.load(board))["messages"]) == 1  # said once
+
+
+def test_under_reroute_a_limited_agents_pending_tasks_go_to_a_worker_of_its_complexity(tmp_path, board):
+    dispatcher, clock, out, sent, panes = limited_team(tmp_path, board, "reroute", 0)
+    panes["amp"]["lines"] = [line.replace("|%d", "") for line in LIMITED]  # no reset time on its screen
+    B.update(board, lambda b: (B.add_task(b, "Build it", "amp", "MEDIUM"), B.add_task(b, "Ship it", "amp", "MEDIUM")))
+    dispatcher.step()
+    dispatcher.scan()
+    tasks = {t["id"]: t["assigned_to"] for t in B.facts(B.load(board))["tasks"]}
+    assert tasks == {"TASK-001": "codex", "TASK-002": "codex"}
+    assert B.facts(B.load(board))["messages"][0]["text"] == (
+        "amp is held by a usage limit: nothing is typed into it until then; its PENDING task(s) TASK-001, TASK-002 go to codex")
+    assert dispatcher.limited["amp"]["go_on_at"] == clock.now + 600  # no reset known: a retry later
