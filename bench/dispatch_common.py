@@ -23,7 +23,7 @@ ORCHESTRA = str(REPO / "scripts" / "orchestra")
 class Team:
     """Panes running `orchestra simulate --nudge-only` (an orchestrator and workers), and a dispatcher process."""
 
-    def __init__(self, root: Path, workers: list[str], work: str = "0.01-0.02"):
+    def __init__(self, root: Path, workers: list[str], work: str = "0.01-0.02", hooks: bool = False):
         self.root = root
         self.socket = "moana-bench-%d" % os.getpid()
         self.board = root / "CLAUDE.md"
@@ -42,7 +42,13 @@ class Team:
         self.config = root / "dispatch.json"
         self.config.write_text(json.dumps({
             "session": "bench", "socket_name": self.socket, "board": str(self.board),
-            "state_file": str(root / "dispatch-state.json"), "queue_dir": str(root / "queue"), "agents": agents}))
+            "state_file": str(root / "dispatch-state.json"), "queue_dir": str(root / "queue"), "agents": agents,
+            "hooks": hooks}))
+        if hooks:  # every agent has reported once: the dispatcher stats each report every round
+            from ansible_collections.moana.orchestration.plugins.module_utils import _hooks as H
+
+            for agent in agents:
+                H.write_report(str(root), agent["name"], "idle", "claude", "Stop")
         self.server = T.open_server(socket_name=self.socket)
         self.dispatcher = None
 

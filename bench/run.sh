@@ -14,7 +14,7 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/moana-bench.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(board_cli tmux_layout process_start dispatch_latency dispatch_idle_cpu playbooks_team real_team fleet)
+[ ${#benches[@]} -gt 0 ] || benches=(board_cli tmux_layout process_start dispatch_latency dispatch_idle_cpu hook_latency playbooks_team real_team fleet)
 broken=()
 for bench in "${benches[@]}"; do
   echo "=== $bench"
