@@ -99,7 +99,8 @@ PATTERNS = {
         # Keys that come fast are a paste, and an Enter within ~0.12 s of them a new line of it: 0.15 s
         # was the shortest pause whose Enter submitted 20 deliveries of 20; 0.25 s leaves a margin.
         submit_delay=0.25, clear_key="C-u", pasted=(r"\[Pasted Content (?P<chars>\d+) chars\]",),
-        # "■ You’ve hit your usage limit. ... try again at 7:33 PM."; "■ exceeded retry limit, last status: 429".
+        # "■ You've hit your usage limit. ... try again at 7:33 PM." (a typographic apostrophe on the screen);
+        # "■ exceeded retry limit, last status: 429".
         limited=(r"^\s*■\s*You.ve hit your usage limit", r"^\s*■\s*exceeded retry limit, last status: 429"),
     ),
     # Amp: a login question and onboarding pages, then an input box; no busy text is known, so a screen
