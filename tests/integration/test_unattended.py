@@ -344,12 +344,14 @@ def test_an_agent_held_by_a_usage_limit_gets_nothing_its_tasks_go_to_a_peer_and_
         # Its tasks were done by its peer; nothing but the go-on was typed into it after the refusal.
         wait_for(lambda: len(facts()["completions"]) == 2, 60, "both tasks completed", screens)
         assert {c["completed_by"] for c in facts()["completions"]} == {"helper"}
-        wait_for(lambda: any("lifted" in r["user_text"] for r in server.requests("sage")), 60, "the go-on", screens)
+        go_on = "[orchestra] the usage limit should have lifted: go on with your task (run orchestra task list --agent sage)"
+        # (Claude Code's title request quotes the conversation, the go-on included: only a tooled request counts.)
+        wait_for(lambda: any(r["tools"] and r["user_text"].endswith(go_on) for r in server.requests("sage")), 60,
+                 "the go-on", screens)
         requests = server.requests("sage")
         seen = [(r["user_text"], r["turns"], (r["reply"] or {}).get("kind")) for r in requests]
         refused = [i for i, r in enumerate(requests) if (r["reply"] or {}).get("kind") == "error"]
         assert len(refused) == 1, seen
-        go_on = "[orchestra] the usage limit should have lifted: go on with your task (run orchestra task list --agent sage)"
         # Claude Code keeps the refused prompt in its conversation, so the go-on may come as the same user turn's
         # second part; either way it is the last thing typed, and the only one.
         typed = [r["user_text"].split("\n\n")[-1] for r in requests[refused[0] + 1:] if r["tools"] and r["turns"] == 0]
