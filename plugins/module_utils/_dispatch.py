@@ -632,6 +632,7 @@ class Dispatcher:
         self.deferred: dict[str, str] = {}
         self.next_scan = 0.0
         self.dirty = True
+        self.active_at = 0.0  # when the last round had something to do (the board, a report, a delivery)
         self.state = SentState.load(config["state_file"], config["board"], list(self.agents), self.orchestrator,
                                     self.log)
 
@@ -874,6 +875,7 @@ class Dispatcher:
         if result["status"] == "queued":
             self.states[name] = result["state"]
             return result["state"]
+        self.active_at = self.clock()  # something typed: more may follow soon
         return result["status"]
 
     def deliver_queued(self, name: str) -> str | None:
@@ -925,8 +927,9 @@ class Dispatcher:
                 if report:
                     self.log("%s: %s, its CLI says (%s)" % (name, report.get("state"), report.get("event")))
             self.dirty = True
-            self.next_scan = now
+            self.next_scan = self.active_at = now
         if self.watch.changed():
+            self.active_at = now
             self.state.follow(self.facts, list(self.agents), self.orchestrator, self.log, self.watch.came_back)
             self.announce(self.facts)
             self.dirty = True
@@ -935,14 +938,14 @@ class Dispatcher:
             self.scan()
             self.next_scan = now + self.config["scan"]
             self.dirty = True
-        if not self.dirty:
-            return self.config["poll"]
-        self.dirty = self.deliver_pending()
         if self.dirty:
+            self.dirty = self.deliver_pending()
+        if self.dirty:
+            self.active_at = now
             # Something waits for an agent that is busy (or not there yet): look again soon.
             self.next_scan = min(self.next_scan, now + self.config["scan"] / 2)
             return max(self.config["poll"], RETRY)
-        return self.config["poll"]
+        return self.config["poll"] if now - self.active_at < _dispatch_config.QUIET else self.config["idle_poll"]
 
     def run(self, stop: Stop | None = None) -> int:
         """Loop until ``stop`` is requested (checked between deliveries and between rounds); returns 0."""

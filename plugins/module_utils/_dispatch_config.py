@@ -13,7 +13,8 @@ command pays for the dispatcher's tmux layer. Standard library only.
 from __future__ import annotations
 
 CONFIG_KEYS = ("session", "socket_name", "socket_path", "board", "state_file", "queue_dir", "log_file",
-               "agents", "restart", "status_line", "poll", "scan", "settle", "stuck", "notify", "hooks", "limits")
+               "agents", "restart", "status_line", "poll", "idle_poll", "scan", "settle", "stuck", "notify", "hooks",
+               "limits")
 AGENT_KEYS = ("name", "role", "type", "prompt", "typed_prompt", "auto_restart", "environment_names",
               "submit_delay", "resume", "complexity")
 REQUIRED = ("session", "board", "state_file", "agents")
@@ -28,7 +29,10 @@ STUCK_DEFAULTS = {"busy_seconds": None, "dialog_seconds": None, "nudge": ""}
 LIMIT_DEFAULTS = {"policy": "hold", "retry_seconds": 1800.0}
 LIMIT_POLICIES = ("hold", "reroute")
 # Seconds: between stats of the board, between reads of the panes, for a burst of writes to land.
-TIMING_DEFAULTS = (("poll", 0.05), ("scan", 5.0), ("settle", 0.03))
+# A team quiet for QUIET seconds (no board write, no report, nothing waiting) is polled every idle_poll: half
+# the wake-ups of an idle night, for a notice up to 50 ms later after a quiet spell.
+TIMING_DEFAULTS = (("poll", 0.05), ("idle_poll", 0.1), ("scan", 5.0), ("settle", 0.03))
+QUIET = 2.0
 
 
 class ConfigError(ValueError):

@@ -432,6 +432,12 @@ def test_step_scans_on_schedule_delivers_on_change_and_looks_again_soon_for_a_bu
     dispatcher.clock.sleep(scan)
     del typing.states["%2"]
     assert dispatcher.step() == poll and len(tmux.commands("list-panes")) == 2 and typing.typed[-1][0] == "%2"
+    dispatcher.clock.sleep(C.QUIET)  # a quiet team: half the wake-ups; a scan alone does not count as activity
+    assert dispatcher.step() == dispatcher.config["idle_poll"] == 2 * poll
+    dispatcher.clock.sleep(scan)
+    assert dispatcher.step() == 2 * poll and len(tmux.commands("list-panes")) == 3
+    B.update(board, lambda b: B.add_task(b, "three", "amp"))
+    assert dispatcher.step() == poll  # the board moved: back to the short poll
 
 
 def test_run_loops_until_stopped_and_says_why(tmp_path, board):
