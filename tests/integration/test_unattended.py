@@ -68,6 +68,40 @@ class Receiver:
         self.server.server_close()
 
 
+class ScriptedTeam:
+    """A team of real CLIs against the scripted model server under ``tmp_path``: the user's own CLI settings,
+    the team's variables (``settings`` on top of what every test here sets), the playbook runs' environment,
+    and what the tests read back (the board, the panes' screens)."""
+
+    def __init__(self, tmp_path, tmux, playbook, real_clis, server, agents: list[dict], **settings):
+        self.tmp_path, self.tmux, self.playbook = tmp_path, tmux, playbook
+        self.project, self.home = tmp_path / "project", tmp_path / "home"
+        self.project.mkdir(exist_ok=True)
+        real_team.write_homes(self.home, server.url)
+        self.board = self.project / "CLAUDE.md"
+        variables = {"orchestration_agents": agents, "orchestration_project_dir": str(self.project),
+                     "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
+                     "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
+                     "orchestration_claude_trust_project": True, "orchestration_dispatcher_scan": 1, **settings}
+        (tmp_path / "vars.json").write_text(json.dumps(variables))
+        self.environment = {"HOME": str(self.home), "DISABLE_AUTOUPDATER": "1",
+                            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
+
+    def run(self, name: str):
+        return self.playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e",
+                             "@%s" % (self.tmp_path / "vars.json"), env=self.environment)
+
+    def facts(self) -> dict:
+        return B.facts(B.load(str(self.board)))
+
+    def screens(self) -> str:
+        return "\n".join("--- %s\n%s" % (name, self.tmux("capture-pane", "-p", "-t", pane["id"]))
+                         for name, pane in self.tmux.panes(SESSION).items())
+
+    def end(self) -> None:
+        end_team(self.tmp_path / "orchestra", self.tmux.socket_name)
+
+
 def scenario() -> dict:
     task = "orchestra task add --to codex --priority LOW --title '%s' --description 'part of the cache'"
     return {"default": {"text": "Noted."}, "rules": [
@@ -94,12 +128,6 @@ def scenario() -> dict:
 def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_board(
         tmux, tmp_path, playbook, real_clis, model_server):
     server = model_server(scenario())
-    project, home = tmp_path / "project", tmp_path / "home"
-    (project / ".claude").mkdir(parents=True)
-    user_hook_log = tmp_path / "user-hook.log"
-    mine = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo stopped >> '%s'" % user_hook_log}]}]}}
-    (project / ".claude" / "settings.local.json").write_text(json.dumps(mine))
-    real_team.write_homes(home, server.url)
     receiver = Receiver()
     events_file = tmp_path / "events.jsonl"
     agents = [
@@ -108,30 +136,21 @@ def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_bo
         {"name": "codex", "role": "worker", "complexity": "low", "command": "codex --dangerously-bypass-approvals-and-sandbox",
          "environment": {"LOCAL_OPENAI_KEY": "scripted"}},
     ]
-    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(project),
-                "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
-                "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
-                "orchestration_claude_trust_project": True, "orchestration_codex_trust_project": True,
-                "orchestration_codex_daemon": False, "orchestration_dispatcher_scan": 1,
-                "orchestration_stuck_busy_minutes": 0.1, "orchestration_stuck_nudge": NUDGE, "orchestration_hooks": True,
-                "orchestration_notify": {"webhook": receiver.url, "timeout": 5, "retries": 2, "cooldown": 600,
-                                         "command": [sys.executable, "-c", "import sys; open(sys.argv[1], 'a')"
-                                                     ".write(sys.stdin.read())", str(events_file)]}}
-    (tmp_path / "vars.json").write_text(json.dumps(settings))
-    environment = {"HOME": str(home), "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-                   "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
-    board = project / "CLAUDE.md"
-
-    def run(name):
-        return playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"),
-                        env=environment)
+    team = ScriptedTeam(tmp_path, tmux, playbook, real_clis, server, agents, orchestration_codex_trust_project=True,
+                        orchestration_codex_daemon=False, orchestration_stuck_busy_minutes=0.1,
+                        orchestration_stuck_nudge=NUDGE, orchestration_hooks=True,
+                        orchestration_notify={"webhook": receiver.url, "timeout": 5, "retries": 2, "cooldown": 600,
+                                              "command": [sys.executable, "-c", "import sys; open(sys.argv[1], 'a')"
+                                                          ".write(sys.stdin.read())", str(events_file)]})
+    project = team.project
+    (project / ".claude").mkdir()
+    user_hook_log = tmp_path / "user-hook.log"
+    mine = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo stopped >> '%s'" % user_hook_log}]}]}}
+    (project / ".claude" / "settings.local.json").write_text(json.dumps(mine))
+    run, facts = team.run, team.facts
 
     def screens():
-        return "\n".join("--- %s\n%s" % (name, tmux("capture-pane", "-p", "-t", pane["id"]))
-                         for name, pane in tmux.panes(SESSION).items()) + "\nevents: %s" % receiver.events()
-
-    def facts():
-        return B.facts(B.load(str(board)))
+        return team.screens() + "\nevents: %s" % receiver.events()
 
     try:
         started = run("start")
@@ -189,7 +208,7 @@ def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_bo
         assert again.returncode == 0 and again.recap()["changed"] == 0, again.stdout
     finally:
         receiver.close()
-        end_team(tmp_path / "orchestra", tmux.socket_name)
+        team.end()
 
 
 def resume_scenario() -> dict:
@@ -217,36 +236,18 @@ def test_an_agent_killed_mid_task_comes_back_in_its_own_conversation(tmux, tmp_p
     conversation its notify program recorded: the board tells the orchestrator it came back with its context,
     and its next request to the model carries its earlier prompts."""
     server = model_server(resume_scenario())
-    project, home = tmp_path / "project", tmp_path / "home"
-    project.mkdir()
-    real_team.write_homes(home, server.url)
     agents = [
         {"name": "claude", "role": "orchestrator", "command": "claude",
          "environment": {"ANTHROPIC_BASE_URL": server.base_url("claude"), "ANTHROPIC_AUTH_TOKEN": "scripted"}},
         {"name": "codex", "role": "worker", "complexity": "low", "auto_restart": True,
          "command": "codex --dangerously-bypass-approvals-and-sandbox", "environment": {"LOCAL_OPENAI_KEY": "scripted"}},
     ]
-    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(project),
-                "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
-                "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
-                "orchestration_claude_trust_project": True, "orchestration_codex_trust_project": True,
-                "orchestration_codex_daemon": False, "orchestration_dispatcher_scan": 1,
-                "orchestration_hooks": True, "orchestration_resume": True}
-    (tmp_path / "vars.json").write_text(json.dumps(settings))
-    environment = {"HOME": str(home), "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-                   "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
-    board = project / "CLAUDE.md"
-
-    def facts():
-        return B.facts(B.load(str(board)))
-
-    def screens():
-        return "\n".join("--- %s\n%s" % (name, tmux("capture-pane", "-p", "-t", pane["id"]))
-                         for name, pane in tmux.panes(SESSION).items())
+    team = ScriptedTeam(tmp_path, tmux, playbook, real_clis, server, agents, orchestration_codex_trust_project=True,
+                        orchestration_codex_daemon=False, orchestration_hooks=True, orchestration_resume=True)
+    facts, screens = team.facts, team.screens
 
     try:
-        started = playbook((REPO / "playbooks" / "start.yml").read_text(), "-e", "@%s" % (tmp_path / "vars.json"),
-                           env=environment)
+        started = team.run("start")
         assert started.returncode == 0, started.stdout
         team_dir = next((tmp_path / "orchestra" / "teams").glob("*"))
         wait_for(lambda: any(t["id"] == "TASK-001" and t["status"] == "IN_PROGRESS" for t in facts()["tasks"]), 60,
@@ -274,7 +275,7 @@ def test_an_agent_killed_mid_task_comes_back_in_its_own_conversation(tmux, tmp_p
         assert after and after[0]["prompts"] >= 3, [(r["user_text"][:60], r["prompts"]) for r in server.requests("codex")]
         assert all(r["prompts"] == 1 for r in before if r["user_text"].startswith("# You are codex"))
     finally:
-        end_team(tmp_path / "orchestra", tmux.socket_name)
+        team.end()
 
 
 def limit_scenario() -> dict:
@@ -298,9 +299,6 @@ def test_an_agent_held_by_a_usage_limit_gets_nothing_its_tasks_go_to_a_peer_and_
     health names it, a person is told; with no reset time on its screen it is told to go on after the retry
     interval, and is free again once it answers."""
     server = model_server(limit_scenario())
-    project, home = tmp_path / "project", tmp_path / "home"
-    project.mkdir()
-    real_team.write_homes(home, server.url)
     events = tmp_path / "events.jsonl"
     agents = [
         {"name": "claude", "role": "orchestrator", "command": "claude",
@@ -309,27 +307,11 @@ def test_an_agent_held_by_a_usage_limit_gets_nothing_its_tasks_go_to_a_peer_and_
          "environment": {"ANTHROPIC_BASE_URL": server.base_url("sage"), "ANTHROPIC_AUTH_TOKEN": "scripted"}},
         {"name": "helper", "role": "worker", "complexity": "high", "command": "orchestra simulate --work 0.3 --nudge-only"},
     ]
-    settings = {"orchestration_agents": agents, "orchestration_project_dir": str(project),
-                "orchestration_home": str(tmp_path / "orchestra"), "orchestration_tmux_socket_name": tmux.socket_name,
-                "orchestration_npm_bin": str(real_clis["claude"].parent), "orchestration_stop_timeout": 10,
-                "orchestration_claude_trust_project": True, "orchestration_dispatcher_scan": 1,
-                "orchestration_limit_policy": "reroute", "orchestration_limit_retry_minutes": 0.25,
-                "orchestration_notify": {"command": "cat >> '%s'" % events, "events": ["limited"]}}
-    (tmp_path / "vars.json").write_text(json.dumps(settings))
-    environment = {"HOME": str(home), "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-                   "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
-    board = project / "CLAUDE.md"
-
-    def run(name):
-        return playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e", "@%s" % (tmp_path / "vars.json"),
-                        env=environment)
-
-    def facts():
-        return B.facts(B.load(str(board)))
-
-    def screens():
-        return "\n".join("--- %s\n%s" % (name, tmux("capture-pane", "-p", "-t", pane["id"]))
-                         for name, pane in tmux.panes(SESSION).items())
+    team = ScriptedTeam(tmp_path, tmux, playbook, real_clis, server, agents, orchestration_limit_policy="reroute",
+                        orchestration_limit_retry_minutes=0.25,
+                        orchestration_notify={"command": "cat >> '%s'" % events, "events": ["limited"]})
+    project = team.project
+    run, facts, screens = team.run, team.facts, team.screens
 
     try:
         started = run("start")
@@ -361,4 +343,4 @@ def test_an_agent_held_by_a_usage_limit_gets_nothing_its_tasks_go_to_a_peer_and_
         sent = [json.loads(line) for line in events.read_text().splitlines()]
         assert [(e["event"], e["agent"], sorted(e["tasks"])) for e in sent] == [("limited", "sage", ["TASK-001", "TASK-002"])]
     finally:
-        end_team(tmp_path / "orchestra", tmux.socket_name)
+        team.end()
