@@ -30,7 +30,7 @@ from ansible_collections.moana.orchestration.plugins.module_utils import _proces
 pytestmark = pytest.mark.playbook
 SESSION = "moana-orchestration"
 NUDGE = "Carry on with your task: run orchestra task list --agent codex"
-STALL = 25  # seconds the scripted model keeps Codex's first task waiting
+STALL = 40  # seconds the scripted model keeps Codex's first task waiting
 TOKEN = "hook-token-5f1e"
 
 
