@@ -655,9 +655,10 @@ class Dispatcher:
                 self.screen_seen[name] = (state, now)
         self.watch_team(raw)
         self.watch_limits(raw)
-        known = {name: self.reported(name) or state for name, state in raw.items()}
+        reported = {name: self.reported(name) for name in raw}
+        known = {name: reported[name] or state for name, state in raw.items()}
         self.status_file.observe(known, self.state.board_id, self.stuck.stuck,
-                                 {name: "hook" for name in raw if self.reported(name)}, self.limited)
+                                 {name: "hook" for name in raw if reported[name]}, self.limited)
         self.restart_dead()
         self.show_status()
 
