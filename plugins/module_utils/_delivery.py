@@ -34,8 +34,9 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
 LITERAL_LIMIT = 200
 # Bytes per set-buffer command (tmux refuses messages over 16 KiB).
 CHUNK_BYTES = 4000
-# Seconds the typed text may take, past the submit pause, to show whole on the input line.
-SHOW_TIMEOUT = 2.0
+# Seconds the typed text may take, past the submit pause, to show whole on the input line: a loaded
+# machine can take seconds to echo a paste, and only a text a dialog swallowed waits this long.
+SHOW_TIMEOUT = 5.0
 # A text longer than the screen shows only its end: this many of its last characters (whitespace aside)
 # filling the screen up to the cursor count as the whole.
 OVERFLOW_CHARS = 200
