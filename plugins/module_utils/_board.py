@@ -45,6 +45,9 @@ archive_path, lock_path, exists, getenv, Outcome = (store_lib.archive_path, stor
                                                     store_lib.getenv, store_lib.Outcome)
 parse_mode, NEW_FILE_MODE = store_lib.parse_mode, store_lib.NEW_FILE_MODE
 
+# Who the collection's own board messages come from (the dispatcher's, start's).
+SENDER = "orchestra"
+
 # Module options shared by every module that reads or writes the board
 # (documented in doc_fragments/board.py).
 BOARD_OPTIONS = {

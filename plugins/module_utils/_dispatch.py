@@ -57,7 +57,7 @@ except ImportError:  # deployed with the orchestra command: the files sit side b
     import _notify  # type: ignore[no-redef]
     import _tmux  # type: ignore[no-redef]
 
-SENDER = "orchestra"
+SENDER = board_lib.SENDER
 # Seconds between tries while a notice waits for a busy agent.
 RETRY = 0.25
 # Outcomes after which a notice is not typed again ("failed": typed, but not taken).
@@ -834,7 +834,7 @@ class Dispatcher:
             text = "%s died and was restarted (%d of %d within %.0f s)" % (name, count, policy.max, policy.window)
             session = (self.reports.reports.get(name) or {}).get("session") if self.reports else None
             if self.agents[name].get("resume") and session:
-                text += "; it resumes its own conversation (%s), with its context" % session
+                text += "; " + _hooks.resumed_words(session)
             self.tell_board(name, "IDLE", text)
             self.notifier.emit("restarted", text, agent=name)
             self.queue_prompt(name)

@@ -114,6 +114,17 @@ def write_report(team_dir: str, agent: str, state: str, cli: str, event: str, no
     return path
 
 
+def recorded_session(team_dir: str, agent: str) -> str | None:
+    """The conversation the agent's hooks last recorded (what its restart resumes), or None."""
+    session = (read_report(report_path(team_dir, agent)) or {}).get("session")
+    return session if isinstance(session, str) and session else None
+
+
+def resumed_words(session: str) -> str:
+    """What the orchestrator is told of an agent restarted in its own conversation."""
+    return "it resumes its own conversation (%s), with its context" % session
+
+
 def resume_command(command: str, cli: str, conversation: str) -> str:
     """``command`` (an ``exec``'d CLI with its options) resuming the conversation ``conversation`` (a shell
     word, such as ``"$s"``): Claude Code's ``--resume ID``, Codex's ``resume ID`` subcommand."""

@@ -364,9 +364,9 @@ def _session(args, out) -> int:
         from ansible_collections.moana.orchestration.plugins.module_utils import _hooks as hooks_lib
     except ImportError:
         import _hooks as hooks_lib  # type: ignore[no-redef]
-    report = hooks_lib.read_report(hooks_lib.report_path(args.dir, args.agent)) or {}
-    if report.get("session"):
-        out.write("%s\n" % report["session"])
+    session = hooks_lib.recorded_session(args.dir, args.agent)
+    if session:
+        out.write("%s\n" % session)
     return 0
 
 

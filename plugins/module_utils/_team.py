@@ -431,6 +431,13 @@ def with_resume(agents: list[dict], resume: bool = False, hooks: bool = False) -
     return agents
 
 
+def conversations(agents: list[dict], team_dir: str | None) -> dict[str, str]:
+    """{agent: conversation} for the agents that resume and whose hooks recorded one: what a pane started
+    now resumes (read before the panes start, since a new conversation's first event records it too)."""
+    found = {a["name"]: _hooks.recorded_session(team_dir, a["name"]) for a in agents if team_dir and a.get("resume")}
+    return {name: session for name, session in found.items() if session}
+
+
 def claude_hooks(agents: list[dict], bin_dir: str, team_dir: str) -> dict:
     """The hooks the project's Claude Code settings get so that each Claude Code agent reports its state ({}
     when the team has none)."""

@@ -40,6 +40,16 @@ options:
     description:
       - Their current task id; V(IDLE) and V(OFFLINE) clear it when omitted.
     type: str
+  resumed:
+    description:
+      - Agent to the conversation it was started in again (the role's C(orchestration_resume)). For each one
+        among O(names), O(tell) aside, the same update sends O(tell) a board message that it came back with
+        its context. Each run that names them sends it.
+    type: dict
+  tell:
+    description:
+      - The agent told of the O(resumed) agents (the orchestrator). Needed by O(resumed).
+    type: str
   missing:
     description:
       - What to do when the board does not exist. V(fail) says so; V(skip) changes nothing and returns
@@ -72,6 +82,21 @@ agents:
   returned: success
   type: list
   elements: dict
+told:
+  description: The messages sent of agents that came back in their own conversation (O(resumed)).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The message's id.
+      type: str
+    agent:
+      description: The agent that came back.
+      type: str
+    session:
+      description: The conversation it resumes.
+      type: str
 exists:
   description: Whether the board exists (false only with O(missing=skip)).
   returned: success
@@ -81,7 +106,7 @@ exists:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib
+from ansible_collections.moana.orchestration.plugins.module_utils import _board as board_lib, _hooks
 
 
 def main():
@@ -92,24 +117,33 @@ def main():
             "state": {"type": "str", "required": True, "choices": list(board_lib.AGENT_STATES)},
             "roles": {"type": "dict", "default": {}},
             "task": {"type": "str"},
+            "resumed": {"type": "dict"},
+            "tell": {"type": "str"},
             "missing": {"type": "str", "choices": ["fail", "skip"], "default": "fail"},
         },
+        required_by={"resumed": "tell"},
         supports_check_mode=True,
     )
     params = module.params
+    resumed = [(name, (params["resumed"] or {}).get(name)) for name in params["names"] if name != params["tell"]]
 
     def operation(board):
-        return [board_lib.status_facts(board_lib.set_status(board, name, params["state"], params["task"],
+        rows = [board_lib.status_facts(board_lib.set_status(board, name, params["state"], params["task"],
                                                             params["roles"].get(name)))
                 for name in params["names"]]
+        told = [{"id": board_lib.send_message(board, board_lib.SENDER, params["tell"], "%s was started again; %s" % (
+                    name, _hooks.resumed_words(session))).entry_id, "agent": name, "session": session}
+                for name, session in resumed if session]
+        return rows, told
 
     if params["missing"] == "skip" and not os.path.exists(params["path"]):
-        module.exit_json(changed=False, agents=[], exists=False)
+        module.exit_json(changed=False, agents=[], told=[], exists=False)
     try:
         outcome = board_lib.transact(params["path"], operation, params["lock_timeout"], write=not module.check_mode)
     except board_lib.BoardError as exc:
         module.fail_json(msg=str(exc))
-    result = {"changed": outcome.changed, "agents": outcome.result, "exists": True}
+    rows, told = outcome.result
+    result = {"changed": outcome.changed, "agents": rows, "told": told, "exists": True}
     if module._diff:
         result["diff"] = outcome.diff(params["path"])
     module.exit_json(**result)

@@ -301,6 +301,13 @@ bin_dir:
   description: O(bin_dir) with C(~) expanded (empty without it).
   returned: always
   type: str
+conversations:
+  description: >-
+    Agent to the conversation its hooks last recorded, for the agents that resume (O(resume), or their own
+    C(resume)): what their pane resumes when it starts now. Empty without O(team_dir).
+  returned: always
+  type: dict
+  sample: {codex: 01a23ada-acea-7501-b48a-09da7df25079}
 claude_hooks:
   description: >-
     With O(hooks), the settings (C(hooks) for UserPromptSubmit, Stop, Notification and SessionStart, each
@@ -425,6 +432,7 @@ def main():
         typed_prompts=prompts,
         team_dir=params["team_dir"] or "",
         bin_dir=params["bin_dir"] or "",
+        conversations=_team.conversations(agents, params["team_dir"]),
         claude_hooks=_team.claude_hooks(agents, params["bin_dir"], params["team_dir"])
         if params["hooks"] and params["bin_dir"] and params["team_dir"] else {},
     )

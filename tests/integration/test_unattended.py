@@ -274,6 +274,27 @@ def test_an_agent_killed_mid_task_comes_back_in_its_own_conversation(tmux, tmp_p
         after = [r for r in server.requests("codex")[len(before):] if r["user_text"].startswith("[orchestra] MSG-")]
         assert after and after[0]["prompts"] >= 3, [(r["user_text"][:60], r["prompts"]) for r in server.requests("codex")]
         assert all(r["prompts"] == 1 for r in before if r["user_text"].startswith("# You are codex"))
+
+        # A reboot: every process of the team ends at once. start.yml brings each CLI back in its own
+        # conversation (Claude Code's --resume, Codex's resume) and tells the orchestrator of the worker.
+        recorded = {name: json.loads((team_dir / "hooks" / ("%s.json" % name)).read_text())["session"]
+                    for name in ("claude", "codex")}
+        asked = len(server.requests("claude"))
+        team.end()
+        again = team.run("start")
+        assert again.returncode == 0, again.stdout
+        told = again.result("Mark agents whose pane was (re)started IDLE on the board, telling the orchestrator "
+                            "which resume their conversation")["told"]
+        assert [(t["agent"], t["session"]) for t in told] == [("codex", recorded["codex"])], told
+        for name, session in recorded.items():
+            pid = int(tmux.panes(SESSION)[name]["pid"])
+            wait_for(lambda: session in (P.read_cmdline(pid) or []), 15, "%s resuming %s" % (name, session), screens)
+        text = "codex was started again; it resumes its own conversation (%s), with its context" % recorded["codex"]
+        assert [m["to"] for m in facts()["messages"] if m["text"] == text] == ["claude"], json.dumps(facts()["messages"], indent=1)
+        # Told of it, the orchestrator answers in its own conversation: its earlier prompts come with the notice.
+        notices = wait_for(lambda: [r for r in server.requests("claude")[asked:] if r["user_text"].startswith("[orchestra] MSG-")],
+                           60, "the orchestrator's request after the reboot", screens)
+        assert notices[0]["prompts"] >= 3, [(r["user_text"][:60], r["prompts"]) for r in server.requests("claude")]
     finally:
         team.end()
 

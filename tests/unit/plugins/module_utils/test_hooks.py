@@ -76,6 +76,16 @@ def test_orchestra_hook_writes_the_agents_report_and_never_fails_the_cli(tmp_pat
     assert sorted(p.name for p in (team / "hooks").iterdir()) == before
 
 
+def test_the_recorded_conversation_is_the_last_one_an_event_named(tmp_path):
+    team = str(tmp_path / "team")
+    assert H.recorded_session(team, "codex") is None  # no report yet: a new conversation
+    H.write_report(team, "codex", "idle", "codex", "agent-turn-complete", session="0199-a1")
+    H.write_report(team, "codex", "busy", "codex", "SessionStart")  # an event without one keeps it
+    assert H.recorded_session(team, "codex") == "0199-a1"
+    Path(H.report_path(team, "codex")).write_text("{broken")
+    assert H.recorded_session(team, "codex") is None
+
+
 def test_the_claude_hooks_merge_into_a_users_own_once(tmp_path):
     mine = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}]},
             "permissions": {"allow": ["Bash"]}}
