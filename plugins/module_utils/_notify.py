@@ -12,12 +12,15 @@ dispatcher's loop: the command gets the event as JSON on its standard input
 (killed after the timeout), the webhook a JSON POST (with the timeout, retried
 with a doubling pause on a connection error, a 429 or a 5xx). The log names
 the event and the outcome, never the webhook's address (it often holds a
-token). ``event`` and ``Cooldown`` are pure. Standard library only.
+token). That address is a secret: the dispatcher's configuration file says
+only where it is (``hidden``: its ``WEBHOOK_VARIABLE``), the dispatcher's
+environment holds it. ``event`` and ``Cooldown`` are pure. Standard library only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import socket
 import threading
@@ -25,6 +28,9 @@ import time
 
 EVENTS = ("task_failed", "waiting", "stuck", "limited", "restarted", "plan_complete")
 DEFAULTS = {"command": None, "webhook": None, "cooldown": 600.0, "timeout": 10.0, "retries": 3, "events": list(EVENTS)}
+# The dispatcher's variable that holds the webhook's address, which its configuration file leaves out
+# (the role's start sets it).
+WEBHOOK_VARIABLE = "ORCHESTRA_NOTIFY_WEBHOOK"
 
 
 class NotifyError(ValueError):
@@ -43,7 +49,8 @@ def check(settings: dict | None, where: str) -> dict:
                                     or isinstance(command, list) and command and all(isinstance(a, str) for a in command)):
         raise NotifyError("%s: command is a shell command (a string) or a list of arguments" % where)
     webhook = out["webhook"]
-    if webhook is not None and not (isinstance(webhook, str) and webhook.startswith(("http://", "https://"))):
+    if webhook is not None and webhook != {"env": WEBHOOK_VARIABLE} and not (
+            isinstance(webhook, str) and webhook.startswith(("http://", "https://"))):
         raise NotifyError("%s: webhook is an http:// or https:// URL" % where)
     for key in ("cooldown", "timeout"):
         try:
@@ -60,6 +67,20 @@ def check(settings: dict | None, where: str) -> dict:
     if not isinstance(events, list) or not set(events) <= set(EVENTS):
         raise NotifyError("%s: events is a list of %s" % (where, ", ".join(EVENTS)))
     return out
+
+
+def hidden(settings: dict) -> dict:
+    """Checked settings as the dispatcher's file holds them: the webhook's address left to its environment."""
+    return {**settings, "webhook": {"env": WEBHOOK_VARIABLE}} if settings.get("webhook") else settings
+
+
+def webhook_of(settings: dict, environ=os.environ) -> str | None:
+    """The address to post to: given, or taken out of the dispatcher's environment (``hidden``), so that no
+    process it starts (tmux, the command) inherits it."""
+    webhook = settings.get("webhook")
+    if isinstance(webhook, dict):
+        return environ.pop(webhook["env"], None) or None
+    return webhook
 
 
 def enabled(settings: dict | None) -> bool:
@@ -143,6 +164,9 @@ class Notifier:
 
     def __init__(self, settings: dict | None, team: str, log, clock=time.monotonic, wall_clock=time.time):
         self.settings = check(settings, "notify") if settings else None
+        self.webhook = webhook_of(self.settings) if self.settings else None
+        if self.settings and self.settings["webhook"] and not self.webhook:
+            log("notify: no webhook address in %s; events go to the command only" % WEBHOOK_VARIABLE)
         self.team, self.log, self.wall_clock = team, log, wall_clock
         self.cooldown = Cooldown(self.settings["cooldown"] if self.settings else 0.0, clock)
         self.queue: queue.Queue = queue.Queue()
@@ -150,7 +174,7 @@ class Notifier:
 
     def emit(self, kind: str, text: str, **fields) -> bool:
         """Send one event unless it is not wanted or cooling down; True when it went to be sent."""
-        if not enabled(self.settings) or kind not in self.settings["events"]:
+        if not self.settings or not (self.settings["command"] or self.webhook) or kind not in self.settings["events"]:
             return False
         held = self.cooldown.allow(kind)
         if held is None:
@@ -171,8 +195,8 @@ class Notifier:
             outcomes = []
             if self.settings["command"]:
                 outcomes.append(run_command(self.settings["command"], body + b"\n", self.settings["timeout"]))
-            if self.settings["webhook"]:
-                outcomes.append(post(self.settings["webhook"], body, self.settings["timeout"], self.settings["retries"]))
+            if self.webhook:
+                outcomes.append(post(self.webhook, body, self.settings["timeout"], self.settings["retries"]))
             self.log("notify: %s sent (%s): %s" % (data["event"], "; ".join(outcomes), data["text"]))
 
     def close(self, timeout: float = 5.0) -> None:

@@ -408,7 +408,7 @@ def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: st
     }
     try:  # the dispatcher's own checks, so that what is built here is what it reads
         if _notify.enabled(notify):
-            config["notify"] = _notify.check(notify, "orchestration_notify")
+            config["notify"] = _notify.hidden(_notify.check(notify, "orchestration_notify"))
         return _dispatch_config.check(config, "the dispatcher's configuration")
     except (_dispatch_config.ConfigError, _notify.NotifyError) as exc:
         raise TeamError(str(exc)) from None

@@ -190,7 +190,8 @@ options:
   notify:
     description:
       - "Events sent to a person: C(command) (a shell command, or a list of arguments; the event as JSON on
-        its standard input), C(webhook) (an http(s) URL; a JSON POST), C(cooldown) (seconds: each kind of
+        its standard input), C(webhook) (an http(s) URL; a JSON POST; a secret, masked in the output and left out
+        of the dispatcher's file: the dispatcher gets it in its environment), C(cooldown) (seconds: each kind of
         event at most once in that long, default 600), C(timeout) (seconds, default 10), C(retries) (the
         webhook's, default 3), C(events) (the kinds sent: task_failed, waiting, stuck, limited, restarted,
         plan_complete; default all)."
@@ -384,6 +385,9 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    webhook = (params["notify"] or {}).get("webhook")
+    if isinstance(webhook, str) and webhook:  # a secret: its token must show nowhere (the dispatcher's file included)
+        module.no_log_values.add(webhook)
     try:
         if params["project_dir"] is not None and not params["project_dir"].strip():
             raise _team.TeamError("orchestration_project_dir is required to start a team: give -e orchestration_project_dir=DIR "

@@ -98,6 +98,31 @@ def tmux():
     (socket_dir / socket_name).unlink(missing_ok=True)
 
 
+def leaks(secret: str, run) -> list[str]:
+    """Where a playbook run shows the secret: its output and its recorded results."""
+    where = []
+    if secret in run.stdout or secret in run.stderr:
+        where.append("ansible-playbook's output")
+    for entry in run.results:
+        if secret in json.dumps(entry):
+            where.append("the result of %r" % entry["task"])
+    return where
+
+
+def files_holding(secret: str, top) -> list[str]:
+    found = []
+    for folder, dummy, names in os.walk(top):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                with open(path, "rb") as stream:
+                    if secret.encode() in stream.read():
+                        found.append(path)
+            except OSError:
+                pass
+    return found
+
+
 def end_team(home, socket_name: str, pidfiles=(), timeout: float = 1.0) -> None:
     """End what started teams left running, without a playbook: a teardown's cleanup, seconds faster than stop.yml.
 

@@ -22,7 +22,7 @@ import threading
 
 import pytest
 
-from conftest import REPO, end_team, free_port, wait_for
+from conftest import REPO, end_team, files_holding, free_port, leaks, wait_for
 
 pytestmark = pytest.mark.playbook
 
@@ -116,31 +116,6 @@ def team(playbook, tmux, tmp_path):
     made = Team(playbook, tmux, tmp_path, secrets.token_hex(16))
     yield made
     end_team(made.home, tmux.socket_name)
-
-
-def leaks(secret: str, run) -> list[str]:
-    """Where a playbook run shows the secret: its output and its recorded results."""
-    where = []
-    if secret in run.stdout or secret in run.stderr:
-        where.append("ansible-playbook's output")
-    for entry in run.results:
-        if secret in json.dumps(entry):
-            where.append("the result of %r" % entry["task"])
-    return where
-
-
-def files_holding(secret: str, top) -> list[str]:
-    found = []
-    for folder, dummy, names in os.walk(top):
-        for name in names:
-            path = os.path.join(folder, name)
-            try:
-                with open(path, "rb") as stream:
-                    if secret.encode() in stream.read():
-                        found.append(path)
-            except OSError:
-                pass
-    return found
 
 
 def test_the_poller_sees_a_command_line_that_lasts_a_moment():

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import real_team
-from conftest import REPO, end_team, wait_for
+from conftest import REPO, end_team, files_holding, leaks, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
 
@@ -87,9 +87,9 @@ class ScriptedTeam:
         self.environment = {"HOME": str(self.home), "DISABLE_AUTOUPDATER": "1",
                             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "CLAUDE_CODE_TMPDIR": str(tmp_path / "claude-tmp")}
 
-    def run(self, name: str):
+    def run(self, name: str, *extra: str):
         return self.playbook((REPO / "playbooks" / ("%s.yml" % name)).read_text(), "-e",
-                             "@%s" % (self.tmp_path / "vars.json"), env=self.environment)
+                             "@%s" % (self.tmp_path / "vars.json"), *extra, env=self.environment)
 
     def facts(self) -> dict:
         return B.facts(B.load(str(self.board)))
@@ -153,8 +153,13 @@ def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_bo
         return team.screens() + "\nevents: %s" % receiver.events()
 
     try:
-        started = run("start")
-        assert started.returncode == 0, started.stdout
+        started = run("start", "-vvv", "--diff")
+        assert started.returncode == 0, started.stdout[-3000:]
+        # The webhook's address (its token) is a secret: in the dispatcher's environment only.
+        assert leaks(TOKEN, started) == [] and files_holding(TOKEN, tmp_path / "orchestra") == []
+        dispatcher = P.read_record(str(next((tmp_path / "orchestra" / "teams").glob("*/dispatcher.pid"))))
+        with open("/proc/%d/environ" % dispatcher["pid"], "rb") as stream:
+            assert ("ORCHESTRA_NOTIFY_WEBHOOK=%s" % receiver.url).encode() in stream.read().split(b"\0")
 
         # Stuck: told to a person (after the webhook's 500, retried), to the orchestrator on the board, in health.
         wait_for(lambda: "stuck" in receiver.events(), 60, "the stuck event at the webhook", screens)

@@ -4,6 +4,7 @@ a real HTTP receiver on loopback (failing first, to be retried)."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,6 +131,21 @@ def test_the_notifier_sends_on_its_thread_and_never_logs_the_webhook_address(rec
     assert any("stuck held back (cooldown)" in line for line in lines), lines
     assert any(line.startswith("notify: stuck sent (command ok; webhook HTTP 200)") for line in lines), lines
     assert not any("s3cret" in line or hook.url in line for line in lines), lines
+
+
+def test_a_hidden_webhook_is_read_from_the_dispatchers_environment(receiver, monkeypatch):
+    hook, lines = receiver([]), []
+    settings = N.hidden(N.check({"webhook": hook.url}, "notify"))
+    assert hook.url not in json.dumps(settings) and N.check(settings, "notify") == settings
+    monkeypatch.setenv(N.WEBHOOK_VARIABLE, hook.url)
+    notifier = N.Notifier(settings, "team-a", lines.append)
+    assert N.WEBHOOK_VARIABLE not in os.environ  # taken: no process the dispatcher starts inherits it
+    assert notifier.emit("stuck", "codex looks stuck")
+    notifier.close(10)
+    assert [b["event"] for b in hook.bodies] == ["stuck"]
+    unset = N.Notifier(settings, "team-a", lines.append)  # nowhere to send: said once, nothing queued
+    assert not unset.emit("stuck", "x") and unset.thread is None
+    assert any("no webhook address in ORCHESTRA_NOTIFY_WEBHOOK" in line for line in lines), lines
 
 
 def test_without_a_command_or_webhook_nothing_is_sent():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import os
 import subprocess
 import tomllib
@@ -266,7 +268,9 @@ def test_the_dispatcher_gets_the_stuck_thresholds_in_seconds_and_checked_notify_
     config = T.dispatcher_config(agents, "s", "/p/CLAUDE.md", "/h", stuck=stuck,
                                  notify={"webhook": "https://hooks.example.invalid/x", "events": ["stuck"]})
     assert config["stuck"] == {"busy_seconds": 1200.0, "dialog_seconds": None, "nudge": "Go on"}
-    assert config["notify"]["webhook"] == "https://hooks.example.invalid/x" and config["notify"]["cooldown"] == 600
+    # The address is a secret: the dispatcher's file says where it gets it, not what it is.
+    assert config["notify"]["webhook"] == {"env": "ORCHESTRA_NOTIFY_WEBHOOK"} and config["notify"]["cooldown"] == 600
+    assert "hooks.example.invalid" not in json.dumps(config)
     assert "notify" not in T.dispatcher_config(agents, "s", "/p/CLAUDE.md", "/h", notify={"cooldown": 5})
     with pytest.raises(T.TeamError, match="orchestration_notify: unknown key"):
         T.dispatcher_config(agents, "s", "/b", "/h", notify={"webhook": "https://x", "mail": "me"})
