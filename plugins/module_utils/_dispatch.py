@@ -480,7 +480,7 @@ class StatusFile:
             if (sources or {}).get(name):
                 agents[name] = dict(agents[name], source=sources[name])
             if name in (limited or {}):
-                agents[name] = dict(agents[name], limited={k: limited[name].get(k) for k in ("since", "reset")})
+                agents[name] = dict(agents[name], limited={k: limited[name].get(k) for k in ("since", "reset", "policy")})
             if name in (stuck or {}):
                 agents[name] = dict(agents[name], stuck={k: stuck[name][k] for k in ("reason", "since", "state")})
         if self.written and agents == self.agents and board_id == self.board_id:
@@ -714,7 +714,8 @@ class Dispatcher:
             facts = _agents.limit_facts(self.agents[name].get("type", "generic"),
                                         self.tracker.screens.get(pane["id"]) or [], now) or {"retrying": False, "reset": None}
             if episode is None:
-                episode = self.limited[name] = dict(facts, since=now, go_on_at=self.go_on_time(facts, now))
+                episode = self.limited[name] = dict(facts, since=now, go_on_at=self.go_on_time(facts, now),
+                                                    policy=self.limits["policy"])
                 if now >= self.limit_quiet.get(name, 0):
                     self.hold_or_reroute(name, facts)
             elif episode["retrying"] and not facts["retrying"]:  # its own retries gave up: ours start now

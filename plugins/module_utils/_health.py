@@ -84,8 +84,10 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
             held = (((dispatcher or {}).get("status") or {}).get("agents") or {}).get(agent["name"], {}).get("limited") or {}
             until = ("until %s" % time.strftime("%H:%M", time.localtime(held["reset"])) if held.get("reset")
                      else "its screen gives no reset time")
-            fix = ("nothing is typed into it; its PENDING tasks wait for it (orchestration_limit_policy: reroute hands "
-                   "them to another worker of its complexity); the dispatcher tells it to go on once the limit lifts")
+            fix = "nothing is typed into it; %s; the dispatcher tells it to go on once the limit lifts" % (
+                "its PENDING tasks go to another worker of its complexity" if held.get("policy") == "reroute" else
+                "its PENDING tasks wait for it (orchestration_limit_policy: reroute hands them to another worker of "
+                "its complexity)")
             problems.append("agent %s: held by a usage or rate limit (%s): %s" % (agent["name"], until, fix))
             stuck["limited"].append({"agent": agent["name"], "reset": held.get("reset"), "fix": fix})
         busy_stuck = stuck_record(agent["name"], dispatcher) if status == "alive" and screen == "busy" else None

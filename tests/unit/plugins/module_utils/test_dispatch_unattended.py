@@ -196,7 +196,7 @@ def test_a_limited_agent_gets_nothing_its_tasks_wait_and_it_is_told_to_go_on_aft
     assert [m["text"] for m in B.facts(B.load(board))["messages"]] == [text]
     assert [(e["event"], e["agent"], e["tasks"]) for e in sent.events] == [("limited", "amp", ["TASK-001"])]
     status = json.loads(open(C.status_file(dispatcher.config)).read())["agents"]["amp"]
-    assert status["state"] == "limited" and status["limited"]["reset"] == reset
+    assert status["state"] == "limited" and status["limited"]["reset"] == reset and status["limited"]["policy"] == "hold"
     # Nothing typed while the limit holds (the fake courier would type into any pane it is asked to).
     for dummy in range(5):
         clock.now += 60
