@@ -17,12 +17,11 @@ import json
 import os
 import signal
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 import real_team
+from webhook import Receiver
 from conftest import REPO, end_team, files_holding, leaks, wait_for
 from ansible_collections.moana.orchestration.plugins.module_utils import _board as B
 from ansible_collections.moana.orchestration.plugins.module_utils import _process as P
@@ -32,40 +31,6 @@ SESSION = "moana-orchestration"
 NUDGE = "Carry on with your task: run orchestra task list --agent codex"
 STALL = 40  # seconds the scripted model keeps Codex's first task waiting
 TOKEN = "hook-token-5f1e"
-
-
-class Receiver:
-    """A webhook receiver on loopback: the first POST gets a 500, the others a 200; keeps their bodies."""
-
-    def __init__(self):
-        self.bodies: list[dict] = []
-        self.posts = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.posts += 1
-                status = 500 if receiver.posts == 1 else 200
-                if status == 200:
-                    receiver.bodies.append(body)
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/events?token=%s" % (self.server.server_address[1], TOKEN)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def events(self) -> list[str]:
-        return [body["event"] for body in self.bodies]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class ScriptedTeam:
@@ -128,7 +93,7 @@ def scenario() -> dict:
 def test_a_stuck_agent_a_failed_task_and_the_plans_end_reach_a_person_and_the_board(
         tmux, tmp_path, playbook, real_clis, model_server):
     server = model_server(scenario())
-    receiver = Receiver()
+    receiver = Receiver([500], TOKEN)  # the first POST refused, to be sent again
     events_file = tmp_path / "events.jsonl"
     agents = [
         {"name": "claude", "role": "orchestrator", "command": "claude",

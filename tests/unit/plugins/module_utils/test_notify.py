@@ -6,43 +6,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from webhook import Receiver
 
 from ansible_collections.moana.orchestration.plugins.module_utils import _notify as N
-
-
-class Receiver:
-    """A webhook receiver on loopback: answers each POST with the next status of ``statuses`` (then 200) and
-    keeps the bodies."""
-
-    def __init__(self, statuses=()):
-        self.statuses, self.bodies, self.arrived = list(statuses), [], threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                if status == 200:
-                    receiver.bodies.append(json.loads(body))
-                    receiver.arrived.set()
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/hook?token=s3cret" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
