@@ -74,9 +74,10 @@ def hidden(settings: dict) -> dict:
     return {**settings, "webhook": {"env": WEBHOOK_VARIABLE}} if settings.get("webhook") else settings
 
 
-def webhook_of(settings: dict, environ=os.environ) -> str | None:
-    """The address to post to: given, or taken out of the dispatcher's environment (``hidden``), so that no
-    process it starts (tmux, the command) inherits it."""
+def webhook_of(settings: dict, environ=None) -> str | None:
+    """The address to post to: given, or taken out of the dispatcher's environment (``hidden``; ``environ``,
+    os.environ unless given), so that no process it starts (tmux, the command) inherits it."""
+    environ = os.environ if environ is None else environ
     webhook = settings.get("webhook")
     if isinstance(webhook, dict):
         return environ.pop(webhook["env"], None) or None

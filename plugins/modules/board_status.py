@@ -131,9 +131,12 @@ def main():
         rows = [board_lib.status_facts(board_lib.set_status(board, name, params["state"], params["task"],
                                                             params["roles"].get(name)))
                 for name in params["names"]]
-        told = [{"id": board_lib.send_message(board, board_lib.SENDER, params["tell"], "%s was started again; %s" % (
-                    name, _hooks.resumed_words(session))).entry_id, "agent": name, "session": session}
-                for name, session in resumed if session]
+        told = []
+        for name, session in resumed:
+            if session:
+                text = "%s was started again; %s" % (name, _hooks.resumed_words(session))
+                entry = board_lib.send_message(board, board_lib.SENDER, params["tell"], text)
+                told.append({"id": entry.entry_id, "agent": name, "session": session})
         return rows, told
 
     if params["missing"] == "skip" and not os.path.exists(params["path"]):
