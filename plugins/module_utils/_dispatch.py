@@ -480,7 +480,7 @@ class StatusFile:
             if (sources or {}).get(name):
                 agents[name] = dict(agents[name], source=sources[name])
             if name in (limited or {}):
-                agents[name] = dict(agents[name], limited={k: limited[name].get(k) for k in ("since", "reset", "policy")})
+                agents[name] = dict(agents[name], limited={k: limited[name].get(k) for k in ("since", "reset", "policy", "peer")})
             if name in (stuck or {}):
                 agents[name] = dict(agents[name], stuck={k: stuck[name][k] for k in ("reason", "since", "state")})
         if self.written and agents == self.agents and board_id == self.board_id:
@@ -715,13 +715,15 @@ class Dispatcher:
                                         self.tracker.screens.get(pane["id"]) or [], now) or {"retrying": False, "reset": None}
             if episode is None:
                 episode = self.limited[name] = dict(facts, since=now, go_on_at=self.go_on_time(facts, now),
-                                                    policy=self.limits["policy"])
+                                                    policy=self.limits["policy"], peer=self.limit_peer(name))
                 if now >= self.limit_quiet.get(name, 0):
                     self.hold_or_reroute(name, facts)
-            elif episode["retrying"] and not facts["retrying"]:  # its own retries gave up: ours start now
-                episode.update(facts, go_on_at=self.go_on_time(facts, now))
             else:
-                episode.update(facts)
+                if episode["retrying"] and not facts["retrying"]:  # its own retries gave up: ours start now
+                    episode.update(facts, go_on_at=self.go_on_time(facts, now))
+                else:
+                    episode.update(facts)
+                self.reroute_new_tasks(name, episode)
             if not episode["retrying"] and now >= episode["go_on_at"]:
                 episode["go_on_at"] = now + self.limits["retry_seconds"]
                 self.go_on(name, pane["id"])
@@ -734,25 +736,49 @@ class Dispatcher:
         """Tell the orchestrator (on the board) and the notifier that ``name`` is limited; hand its PENDING
         tasks to another worker of its complexity under the reroute policy."""
         until = " until %s" % time.strftime("%H:%M", time.localtime(facts["reset"])) if facts.get("reset") else ""
-        tasks = [t["id"] for t in (self.facts or {}).get("tasks", []) if (t["status"] or "").upper() == "PENDING"
-                 and board_lib.agent_key(t["assigned_to"] or "") == board_lib.agent_key(name)]
-        complexity = self.agents[name].get("complexity")
-        others = [a for a, agent in self.agents.items() if a != name and a not in self.limited
-                  and agent.get("role") == "worker" and complexity and agent.get("complexity") == complexity]
+        tasks, peer = self.pending_of(name), self.limit_peer(name)
         text = "%s is held by a usage limit%s: nothing is typed into it until then" % (name, until)
-        if tasks and self.limits["policy"] == "reroute" and others:
-            try:
-                board_lib.update(self.config["board"], lambda b: [board_lib.update_task(b, t, assigned_to=others[0])
-                                                                  for t in tasks])
-                text += "; its PENDING task(s) %s go to %s" % (", ".join(tasks), others[0])
-            except (board_lib.BoardError, OSError) as exc:
-                self.log("%s: its tasks could not be handed to %s: %s" % (name, others[0], exc))
+        if tasks and peer and self.hand_over(name, tasks, peer):
+            text += "; its PENDING task(s) %s go to %s" % (", ".join(tasks), peer)
         elif tasks:
             text += "; its PENDING task(s) %s wait for it" % ", ".join(tasks)
         self.tell_board(name, None, text)
         self.notifier.emit("limited", text, agent=name, tasks=tasks or None,
                            reset=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(facts["reset"]))
                            if facts.get("reset") else None)
+
+    def reroute_new_tasks(self, name: str, episode: dict) -> None:
+        """Under reroute, the tasks given to a limited agent while the limit holds go to its peer too."""
+        episode["peer"] = self.limit_peer(name)
+        tasks = self.pending_of(name) if episode["peer"] else []
+        if tasks and self.hand_over(name, tasks, episode["peer"]):
+            self.tell_board(name, None, "%s is still held by a usage limit: its PENDING task(s) %s go to %s"
+                            % (name, ", ".join(tasks), episode["peer"]))
+
+    def pending_of(self, name: str) -> list[str]:
+        return [t["id"] for t in (self.facts or {}).get("tasks", []) if (t["status"] or "").upper() == "PENDING"
+                and board_lib.agent_key(t["assigned_to"] or "") == board_lib.agent_key(name)]
+
+    def limit_peer(self, name: str) -> str | None:
+        """Under reroute, the worker a limited agent's PENDING tasks go to: the first other worker of its
+        complexity that no limit holds (None under hold, or when there is none)."""
+        complexity = self.agents[name].get("complexity")
+        if self.limits["policy"] != "reroute" or not complexity:
+            return None
+        return next((a for a, agent in self.agents.items() if a != name and a not in self.limited
+                     and agent.get("role") == "worker" and agent.get("complexity") == complexity), None)
+
+    def hand_over(self, name: str, tasks: list[str], peer: str) -> bool:
+        try:
+            board_lib.update(self.config["board"], lambda b: [board_lib.update_task(b, t, assigned_to=peer)
+                                                              for t in tasks])
+        except (board_lib.BoardError, OSError) as exc:
+            self.log("%s: its tasks could not be handed to %s: %s" % (name, peer, exc))
+            return False
+        for task in (self.facts or {}).get("tasks", []):  # as the board now says, until the watch reads it again
+            if task["id"] in tasks:
+                task["assigned_to"] = peer
+        return True
 
     def go_on(self, name: str, pane_id: str) -> None:
         """Type into a limited agent at its prompt that the limit should have lifted (fixed words and its name)."""

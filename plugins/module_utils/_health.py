@@ -84,10 +84,8 @@ def report(agents: list[dict], session: dict, board: dict, proxy: dict | None = 
             held = (((dispatcher or {}).get("status") or {}).get("agents") or {}).get(agent["name"], {}).get("limited") or {}
             until = ("until %s" % time.strftime("%H:%M", time.localtime(held["reset"])) if held.get("reset")
                      else "its screen gives no reset time")
-            fix = "nothing is typed into it; %s; the dispatcher tells it to go on once the limit lifts" % (
-                "its PENDING tasks go to another worker of its complexity" if held.get("policy") == "reroute" else
-                "its PENDING tasks wait for it (orchestration_limit_policy: reroute hands them to another worker of "
-                "its complexity)")
+            fix = "nothing is typed into it; %s; the dispatcher tells it to go on once the limit lifts" % limit_tasks(
+                held, agent)
             problems.append("agent %s: held by a usage or rate limit (%s): %s" % (agent["name"], until, fix))
             stuck["limited"].append({"agent": agent["name"], "reset": held.get("reset"), "fix": fix})
         busy_stuck = stuck_record(agent["name"], dispatcher) if status == "alive" and screen == "busy" else None
@@ -170,6 +168,19 @@ def _epoch(date: str | None) -> float | None:
         return time.mktime(time.strptime((date or "").strip(), "%Y-%m-%d %H:%M"))
     except (ValueError, OverflowError):
         return None
+
+
+def limit_tasks(held: dict, agent: dict) -> str:
+    """What a limited agent's PENDING tasks do, as the dispatcher records it (its policy, the peer they go to)."""
+    if held.get("policy") != "reroute":
+        return ("its PENDING tasks wait for it (orchestration_limit_policy: reroute hands them to another worker of "
+                "its complexity)")
+    if held.get("peer"):
+        return "its PENDING tasks go to %s, a worker of its complexity" % held["peer"]
+    if not agent.get("complexity"):
+        return "its PENDING tasks wait for it: it has no complexity, so no other worker takes them (give it one)"
+    return ("its PENDING tasks wait for it: no other worker of complexity %s is free to take them; give them "
+            "to another worker (their Assigned To on the board) or wait for the limit to lift" % agent["complexity"])
 
 
 def state_since(name: str, screen: str | None, dispatcher: dict | None, now: float) -> float | None:

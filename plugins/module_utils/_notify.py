@@ -37,8 +37,9 @@ class NotifyError(ValueError):
     """The notification settings cannot work; the message names the key."""
 
 
-def check(settings: dict | None, where: str) -> dict:
-    """The settings with their defaults; raise NotifyError naming the key when they cannot work."""
+def check(settings: dict | None, where: str, hidden_webhook: bool = False) -> dict:
+    """The settings with their defaults; raise NotifyError naming the key when they cannot work.
+    ``hidden_webhook``: the dispatcher's file, whose webhook says where its address is (``hidden``)."""
     settings = dict(settings or {})
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
@@ -49,9 +50,9 @@ def check(settings: dict | None, where: str) -> dict:
                                     or isinstance(command, list) and command and all(isinstance(a, str) for a in command)):
         raise NotifyError("%s: command is a shell command (a string) or a list of arguments" % where)
     webhook = out["webhook"]
-    if webhook is not None and webhook != {"env": WEBHOOK_VARIABLE} and not (
-            isinstance(webhook, str) and webhook.startswith(("http://", "https://"))):
-        raise NotifyError("%s: webhook is an http:// or https:// URL" % where)
+    if webhook is not None and not (hidden_webhook and webhook == {"env": WEBHOOK_VARIABLE} or url_works(webhook)):
+        # The address itself is never quoted: it is a secret.
+        raise NotifyError("%s: webhook is an http:// or https:// URL with a host (and a port number, if any)" % where)
     for key in ("cooldown", "timeout"):
         try:
             out[key] = float(out[key])
@@ -67,6 +68,17 @@ def check(settings: dict | None, where: str) -> dict:
     if not isinstance(events, list) or not set(events) <= set(EVENTS):
         raise NotifyError("%s: events is a list of %s" % (where, ", ".join(EVENTS)))
     return out
+
+
+def url_works(url) -> bool:
+    import urllib.parse  # here, not above: the dispatcher's loop never needs it
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urllib.parse.urlsplit(url)
+        return bool(parts.hostname) and (parts.port is None or parts.port > 0)
+    except ValueError:  # a port that is not a number
+        return False
 
 
 def hidden(settings: dict) -> dict:
@@ -164,10 +176,13 @@ class Notifier:
     """Events to the configured command and webhook, each kind at most once per cooldown, sent on a thread."""
 
     def __init__(self, settings: dict | None, team: str, log, clock=time.monotonic, wall_clock=time.time):
-        self.settings = check(settings, "notify") if settings else None
+        self.settings = check(settings, "notify", hidden_webhook=True) if settings else None
         self.webhook = webhook_of(self.settings) if self.settings else None
-        if self.settings and self.settings["webhook"] and not self.webhook:
-            log("notify: no webhook address in %s; events go to the command only" % WEBHOOK_VARIABLE)
+        if self.settings and self.settings["webhook"] and not url_works(self.webhook):
+            log("notify: %s in %s; events go to the command only" % (
+                "no webhook address" if not self.webhook else "the webhook is not an http(s) URL with a host",
+                WEBHOOK_VARIABLE))
+            self.webhook = None
         self.team, self.log, self.wall_clock = team, log, wall_clock
         self.cooldown = Cooldown(self.settings["cooldown"] if self.settings else 0.0, clock)
         self.queue: queue.Queue = queue.Queue()
@@ -192,13 +207,20 @@ class Notifier:
             data = self.queue.get()
             if data is None:
                 return
-            body = json.dumps(data, sort_keys=True).encode("utf-8")
-            outcomes = []
-            if self.settings["command"]:
-                outcomes.append(run_command(self.settings["command"], body + b"\n", self.settings["timeout"]))
-            if self.webhook:
-                outcomes.append(post(self.webhook, body, self.settings["timeout"], self.settings["retries"]))
-            self.log("notify: %s sent (%s): %s" % (data["event"], "; ".join(outcomes), data["text"]))
+            try:
+                self.log("notify: %s sent (%s): %s" % (data["event"], "; ".join(self._send(data)), data["text"]))
+            except Exception as exc:  # pylint: disable=broad-except  # the next events must still go out
+                # The class only: a message could quote the webhook's address.
+                self.log("notify: %s not sent (%s): %s" % (data["event"], exc.__class__.__name__, data["text"]))
+
+    def _send(self, data: dict) -> list:
+        body = json.dumps(data, sort_keys=True).encode("utf-8")
+        outcomes = []
+        if self.settings["command"]:
+            outcomes.append(run_command(self.settings["command"], body + b"\n", self.settings["timeout"]))
+        if self.webhook:
+            outcomes.append(post(self.webhook, body, self.settings["timeout"], self.settings["retries"]))
+        return outcomes
 
     def close(self, timeout: float = 5.0) -> None:
         """Let what was emitted go out (up to ``timeout``), then stop the thread."""

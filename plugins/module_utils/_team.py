@@ -416,11 +416,16 @@ def dispatcher_config(agents: list[dict], session: str, board: str, team_dir: st
 
 def with_resume(agents: list[dict], resume: bool = False, hooks: bool = False) -> list[dict]:
     """Settle each agent's ``resume``: its own, else the team's (for the CLIs that can); an agent that resumes
-    needs a CLI that can and the hooks that record its conversation."""
+    needs a CLI that can, started alone (its pane's command chooses between resuming and starting afresh), and
+    the hooks that record its conversation."""
     for agent in agents:
         wanted = agent.get("resume")
         if wanted is None:
-            wanted = resume and agent["type"] in RESUMABLE
+            wanted = resume and agent["type"] in RESUMABLE and simple_command(agent["command"])
+        if wanted and not simple_command(agent["command"]):
+            raise TeamError("agent %r: resume needs its command to be the CLI with its arguments alone (no list, "
+                            "pipe or assignment): %r; set what it needs in its environment, or remove resume"
+                            % (agent["name"], agent["command"]))
         if wanted and agent["type"] not in RESUMABLE:
             raise TeamError("agent %r: resume works for Claude Code and Codex agents (its type is %s); remove it"
                             % (agent["name"], agent["type"]))

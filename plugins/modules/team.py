@@ -189,19 +189,43 @@ options:
     type: dict
   notify:
     description:
-      - "Events sent to a person: C(command) (a shell command, or a list of arguments; the event as JSON on
-        its standard input), C(webhook) (an http(s) URL; a JSON POST; a secret, masked in the output and left out
-        of the dispatcher's file: the dispatcher gets it in its environment), C(cooldown) (seconds: each kind of
-        event at most once in that long, default 600), C(timeout) (seconds, default 10), C(retries) (the
-        webhook's, default 3), C(events) (the kinds sent: task_failed, waiting, stuck, limited, restarted,
-        plan_complete; default all)."
+      - Events sent to a person by the dispatcher, as JSON. A value that cannot work fails naming its key.
     type: dict
+    suboptions:
+      command:
+        description:
+          - A shell command, or a list of arguments; it gets the event on its standard input.
+        type: raw
+      webhook:
+        description:
+          - An http(s) URL with a host; the event is POSTed to it. A secret (it often holds a token), masked in
+            the output and the target's log from the start, and left out of the dispatcher's file (RV(dispatcher));
+            the dispatcher gets it in its environment.
+        type: raw
+      cooldown:
+        description:
+          - Seconds; each kind of event at most once in that long (600 when not given).
+        type: raw
+      timeout:
+        description:
+          - Seconds the command and each POST may take (10 when not given).
+        type: raw
+      retries:
+        description:
+          - How often a POST is retried on no answer, a 429 or a 5xx (3 when not given).
+        type: raw
+      events:
+        description:
+          - The kinds sent, among C(task_failed), C(waiting), C(stuck), C(limited), C(restarted),
+            C(plan_complete) (all when not given).
+        type: raw
   resume:
     description:
       - An agent of type C(claude) or C(codex) that is restarted (the dispatcher's auto-restart, a start after
         a reboot) resumes its own last conversation (C(claude --resume ID), C(codex resume ID)), which its
         CLI's hooks recorded (O(hooks) is required); without one it starts afresh with its prompt. An agent's
-        own C(resume) wins over this.
+        own C(resume) wins over this. Only an agent whose C(command) is its CLI with its arguments alone can;
+        this skips another, and its own C(resume) fails naming it.
     type: bool
     default: false
   hooks:
@@ -337,6 +361,19 @@ AGENT_OPTIONS = {
 }
 
 
+# Checked by _notify.check (its messages name the key); the webhook's address often holds a token, so Ansible
+# masks it from the start, in its log on the target and in a failure's invocation alike.
+NOTIFY_OPTIONS = {key: {"type": "raw"} for key in ("command", "cooldown", "timeout", "retries", "events")}
+NOTIFY_OPTIONS["webhook"] = {"type": "raw", "no_log": True}
+
+
+def secret_strings(raw: dict) -> set:
+    """Every value given as a secret: the agents' environments and the notify webhook."""
+    notify = raw.get("notify")
+    webhook = notify.get("webhook") if isinstance(notify, dict) else None
+    return _team.secret_strings(raw.get("agents")) | ({webhook} if isinstance(webhook, str) and webhook else set())
+
+
 def check_agents_first(raw) -> None:
     """Validate the agents as given, before the argument spec does, so that a mistake is named with the agent
     and the key (the spec's own messages name neither); fail with the environment's values masked."""
@@ -348,7 +385,7 @@ def check_agents_first(raw) -> None:
         # Every option as given (nothing more to refuse), nothing logged on the target, the values masked.
         module = AnsibleModule(argument_spec={key: {"type": "raw"} for key in raw if not key.startswith("_ansible_")},
                                supports_check_mode=True, no_log=True)
-        module.no_log_values.update(_team.secret_strings(raw.get("agents")))
+        module.no_log_values.update(secret_strings(raw))
         module.fail_json(msg=str(exc))
 
 
@@ -375,7 +412,7 @@ def main():
             "restart": {"type": "dict"},
             "dispatcher_scan": {"type": "float", "default": 5.0},
             "stuck": {"type": "dict"},
-            "notify": {"type": "dict"},
+            "notify": {"type": "dict", "options": NOTIFY_OPTIONS},
             "limits": {"type": "dict"},
             "hooks": {"type": "bool", "default": False},
             "resume": {"type": "bool", "default": False},
@@ -385,9 +422,6 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    webhook = (params["notify"] or {}).get("webhook")
-    if isinstance(webhook, str) and webhook:  # a secret: its token must show nowhere (the dispatcher's file included)
-        module.no_log_values.add(webhook)
     try:
         if params["project_dir"] is not None and not params["project_dir"].strip():
             raise _team.TeamError("orchestration_project_dir is required to start a team: give -e orchestration_project_dir=DIR "

@@ -313,7 +313,7 @@ def test_an_agent_held_by_a_usage_limit_gets_nothing_its_tasks_go_to_a_peer_and_
         during = run("health")
         report = during.result("Build the health report")["report"]
         assert {a["agent"]: a["state"] for a in report["agents"]}["sage"] == "limited", report["agents"]
-        assert any(p.startswith("agent sage: held by a usage or rate limit") and "go to another worker of its complexity" in p
+        assert any(p.startswith("agent sage: held by a usage or rate limit") and "go to helper, a worker of its complexity" in p
                    for p in report["problems"]), report
         # Its tasks were done by its peer; nothing but the go-on was typed into it after the refusal.
         wait_for(lambda: len(facts()["completions"]) == 2, 60, "both tasks completed", screens)

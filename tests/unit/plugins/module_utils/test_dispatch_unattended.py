@@ -230,3 +230,16 @@ def test_under_reroute_a_limited_agents_pending_tasks_go_to_a_worker_of_its_comp
     assert B.facts(B.load(board))["messages"][0]["text"] == (
         "amp is held by a usage limit: nothing is typed into it until then; its PENDING task(s) TASK-001, TASK-002 go to codex")
     assert dispatcher.limited["amp"]["go_on_at"] == clock.now + 600  # no reset known: a retry later
+    status = json.loads(open(C.status_file(dispatcher.config)).read())["agents"]["amp"]["limited"]
+    assert (status["policy"], status["peer"]) == ("reroute", "codex")  # what health tells
+    # A task given to it while the limit holds goes to its peer too, once, said on the board.
+    B.update(board, lambda b: B.add_task(b, "Test it", "amp", "MEDIUM"))
+    for dummy in range(3):
+        clock.now += 5
+        dispatcher.step()
+        dispatcher.scan()
+    tasks = {t["id"]: t["assigned_to"] for t in B.facts(B.load(board))["tasks"]}
+    assert tasks["TASK-003"] == "codex", tasks
+    assert [m["text"] for m in B.facts(B.load(board))["messages"]][1:] == [
+        "amp is still held by a usage limit: its PENDING task(s) TASK-003 go to codex"]
+    assert not [t for t in dispatcher.courier.type_text.typed if t[0] == "%1"]

@@ -257,9 +257,10 @@ def test_a_fresh_report_of_the_cli_wins_over_the_screen_and_a_stale_one_does_not
 def test_a_limited_agent_is_named_with_its_reset_and_what_happens_to_its_tasks_under_the_policy():
     session = {"exists": True, "name": "team", "panes": [pane("claude"), pane("codex", state="limited")]}
 
-    def problem(limited):
+    def problem(limited, agents=None):
+        agents = agents or AGENTS
         status = {"pid": 7, "agents": {"codex": {"state": "limited", "since": 990, "limited": limited}}}
-        data = H.report(AGENTS, session, BOARD, now=1000, dispatcher=running(status=status))
+        data = H.report(agents, session, BOARD, now=1000, dispatcher=running(status=status))
         return [p for p in data["problems"] if p.startswith("agent codex")], data["stuck"]["limited"]
 
     held, limited = problem({"since": 990, "reset": 4600, "policy": "hold"})
@@ -267,7 +268,12 @@ def test_a_limited_agent_is_named_with_its_reset_and_what_happens_to_its_tasks_u
                     "wait for it (orchestration_limit_policy: reroute hands them to another worker of its complexity); "
                     "the dispatcher tells it to go on once the limit lifts" % time.strftime("%H:%M", time.localtime(4600))]
     assert limited == [{"agent": "codex", "reset": 4600, "fix": held[0].split("): ", 1)[1]}]
-    rerouted, dummy = problem({"since": 990, "reset": None, "policy": "reroute"})
+    rerouted, dummy = problem({"since": 990, "reset": None, "policy": "reroute", "peer": "amp"})
     assert rerouted == ["agent codex: held by a usage or rate limit (its screen gives no reset time): nothing is typed "
-                        "into it; its PENDING tasks go to another worker of its complexity; the dispatcher tells it to "
+                        "into it; its PENDING tasks go to amp, a worker of its complexity; the dispatcher tells it to "
                         "go on once the limit lifts"]
+    low = [AGENTS[0], dict(AGENTS[1], complexity="low")]
+    nobody, dummy = problem({"since": 990, "reset": None, "policy": "reroute", "peer": None}, low)  # its peer is limited
+    assert "its PENDING tasks wait for it: no other worker of complexity low is free to take them" in nobody[0], nobody
+    alone, dummy = problem({"since": 990, "reset": None, "policy": "reroute", "peer": None})
+    assert "it has no complexity, so no other worker takes them" in alone[0], alone

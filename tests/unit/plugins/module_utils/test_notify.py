@@ -31,6 +31,9 @@ def receiver():
     ({"command": ""}, "command is a shell command"),
     ({"command": ["ok", 3]}, "command is a shell command"),
     ({"webhook": "ftp://x"}, "webhook is an http:// or https:// URL"),
+    ({"webhook": "http://"}, "webhook is an http:// or https:// URL with a host"),
+    ({"webhook": "https://hooks.invalid:port/x"}, "(and a port number, if any)"),
+    ({"webhook": {"env": "ORCHESTRA_NOTIFY_WEBHOOK"}}, "webhook is an http"),  # the dispatcher's file's form only
     ({"cooldown": "soon"}, "cooldown is a number of seconds"),
     ({"timeout": 0}, "timeout must be positive"),
     ({"retries": "many"}, "retries is a whole number"),
@@ -104,7 +107,7 @@ def test_the_notifier_sends_on_its_thread_and_never_logs_the_webhook_address(rec
 def test_a_hidden_webhook_is_read_from_the_dispatchers_environment(receiver, monkeypatch):
     hook, lines = receiver([]), []
     settings = N.hidden(N.check({"webhook": hook.url}, "notify"))
-    assert hook.url not in json.dumps(settings) and N.check(settings, "notify") == settings
+    assert hook.url not in json.dumps(settings) and N.check(settings, "notify", hidden_webhook=True) == settings
     monkeypatch.setenv(N.WEBHOOK_VARIABLE, hook.url)
     notifier = N.Notifier(settings, "team-a", lines.append)
     assert N.WEBHOOK_VARIABLE not in os.environ  # taken: no process the dispatcher starts inherits it
@@ -114,6 +117,34 @@ def test_a_hidden_webhook_is_read_from_the_dispatchers_environment(receiver, mon
     unset = N.Notifier(settings, "team-a", lines.append)  # nowhere to send: said once, nothing queued
     assert not unset.emit("stuck", "x") and unset.thread is None
     assert any("no webhook address in ORCHESTRA_NOTIFY_WEBHOOK" in line for line in lines), lines
+
+
+def test_a_webhook_that_cannot_work_in_the_environment_is_said_and_the_command_still_gets_the_events(
+        tmp_path, monkeypatch):
+    out, lines = tmp_path / "events", []
+    settings = N.hidden(N.check({"webhook": "http://x.invalid/", "command": "cat >> '%s'" % out}, "notify"))
+    monkeypatch.setenv(N.WEBHOOK_VARIABLE, "http://:80/s3cret")
+    notifier = N.Notifier(settings, "team-a", lines.append)
+    assert notifier.webhook is None and notifier.emit("stuck", "codex looks stuck")
+    notifier.close(10)
+    assert "the webhook is not an http(s) URL with a host" in lines[0] and "s3cret" not in "".join(lines)
+    assert json.loads(out.read_text())["event"] == "stuck"
+
+
+def test_an_event_that_fails_to_go_out_is_logged_and_the_next_ones_still_go(receiver, monkeypatch):
+    hook, lines = receiver([]), []
+    notifier = N.Notifier({"webhook": hook.url}, "team-a", lines.append)
+    real_post = N.post
+
+    def post_failing_once(url, *args):
+        monkeypatch.setattr(N, "post", real_post)
+        raise RuntimeError("refused by %s" % url)
+
+    monkeypatch.setattr(N, "post", post_failing_once)
+    assert notifier.emit("stuck", "codex looks stuck") and notifier.emit("limited", "amp is limited")
+    notifier.close(10)
+    assert lines[0] == "notify: stuck not sent (RuntimeError): codex looks stuck", lines
+    assert [b["event"] for b in hook.bodies] == ["limited"] and hook.url not in "".join(lines)
 
 
 def test_without_a_command_or_webhook_nothing_is_sent():

@@ -312,3 +312,8 @@ def test_an_agent_that_resumes_runs_its_last_conversation_when_its_hooks_recorde
         T.with_resume([dict(agents[2], resume=True)], hooks=True)
     with pytest.raises(T.TeamError, match="resume needs orchestration_hooks: true"):
         T.with_resume([dict(boss, resume=None)], resume=True, hooks=False)
+    # A command its pane cannot choose a resume for: skipped by the team's word, refused when the agent asks.
+    compound = dict(codex, command="cd /srv/app && codex --yolo", resume=None)
+    assert T.with_resume([dict(compound)], resume=True, hooks=True)[0]["resume"] is False
+    with pytest.raises(T.TeamError, match="resume needs its command to be the CLI with its arguments alone"):
+        T.with_resume([dict(compound, resume=True)], hooks=True)
