@@ -363,8 +363,8 @@ AGENT_OPTIONS = {
 
 # Checked by _notify.check (its messages name the key); the webhook's address often holds a token, so Ansible
 # masks it from the start, in its log on the target and in a failure's invocation alike.
-NOTIFY_OPTIONS = {key: {"type": "raw"} for key in ("command", "cooldown", "timeout", "retries", "events")}
-NOTIFY_OPTIONS["webhook"] = {"type": "raw", "no_log": True}
+NOTIFY_OPTIONS = {**{key: {"type": "raw"} for key in ("command", "cooldown", "timeout", "retries", "events")},
+                  "webhook": {"type": "raw", "no_log": True}}
 
 
 def secret_strings(raw: dict) -> set:
