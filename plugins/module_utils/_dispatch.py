@@ -736,7 +736,7 @@ class Dispatcher:
         """Tell the orchestrator (on the board) and the notifier that ``name`` is limited; hand its PENDING
         tasks to another worker of its complexity under the reroute policy."""
         until = " until %s" % time.strftime("%H:%M", time.localtime(facts["reset"])) if facts.get("reset") else ""
-        tasks, peer = self.pending_of(name), self.limit_peer(name)
+        tasks, peer = self.pending_of(name), self.limited[name]["peer"]
         text = "%s is held by a usage limit%s: nothing is typed into it until then" % (name, until)
         if tasks and peer and self.hand_over(name, tasks, peer):
             text += "; its PENDING task(s) %s go to %s" % (", ".join(tasks), peer)

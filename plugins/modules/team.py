@@ -343,7 +343,7 @@ claude_hooks:
 """
 
 from ansible.module_utils.basic import AnsibleModule, _load_params
-from ansible_collections.moana.orchestration.plugins.module_utils import _process, _team
+from ansible_collections.moana.orchestration.plugins.module_utils import _notify, _process, _team
 
 # Checked by _team.validate before these (with the agent's name in the message); the values each key takes
 # are _team's (a normalised agent, as the team's record keeps it, has null where a key was not given).
@@ -361,10 +361,9 @@ AGENT_OPTIONS = {
 }
 
 
-# Checked by _notify.check (its messages name the key); the webhook's address often holds a token, so Ansible
-# masks it from the start, in its log on the target and in a failure's invocation alike.
-NOTIFY_OPTIONS = {**{key: {"type": "raw"} for key in ("command", "cooldown", "timeout", "retries", "events")},
-                  "webhook": {"type": "raw", "no_log": True}}
+# Checked by _notify.check first (its messages name the key); the webhook's address often holds a token, so
+# Ansible masks it from the start, in its log on the target and in a failure's invocation alike.
+NOTIFY_OPTIONS = {key: {"type": "raw", "no_log": key == "webhook"} for key in _notify.DEFAULTS}
 
 
 def secret_strings(raw: dict) -> set:
@@ -374,14 +373,17 @@ def secret_strings(raw: dict) -> set:
     return _team.secret_strings(raw.get("agents")) | ({webhook} if isinstance(webhook, str) and webhook else set())
 
 
-def check_agents_first(raw) -> None:
-    """Validate the agents as given, before the argument spec does, so that a mistake is named with the agent
-    and the key (the spec's own messages name neither); fail with the environment's values masked."""
+def check_first(raw) -> None:
+    """Validate the agents and the notify settings as given, before the argument spec does, so that a mistake
+    is named with the agent or the variable and the key (the spec's own messages name neither); fail with the
+    secrets masked."""
     if not isinstance(raw, dict):  # no parameters to read (the argument spec is being introspected)
         return
     try:
         _team.validate(raw.get("agents"))
-    except _team.TeamError as exc:
+        if isinstance(raw.get("notify"), dict):
+            _notify.check(raw["notify"], "orchestration_notify")
+    except (_team.TeamError, _notify.NotifyError) as exc:
         # Every option as given (nothing more to refuse), nothing logged on the target, the values masked.
         module = AnsibleModule(argument_spec={key: {"type": "raw"} for key in raw if not key.startswith("_ansible_")},
                                supports_check_mode=True, no_log=True)
@@ -390,7 +392,7 @@ def check_agents_first(raw) -> None:
 
 
 def main():
-    check_agents_first(_load_params())
+    check_first(_load_params())
     module = AnsibleModule(
         argument_spec={
             "agents": {"type": "list", "elements": "dict", "required": True, "options": AGENT_OPTIONS},

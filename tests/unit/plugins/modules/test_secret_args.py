@@ -68,20 +68,21 @@ def test_team_names_the_agent_and_the_key_and_masks_every_value(agents, words, c
 WEBHOOK = "https://hooks.invalid/services/T0/B0/w3bh00kt0ken"
 
 
-@pytest.mark.parametrize("more", [
-    {},  # a good team: masked in its invocation and in what AnsibleModule logs on the target
-    {"panes_per_window": "many"},  # a team option the argument spec refuses
-    {"agents": [dict(AGENTS[0], colour="red"), AGENTS[1]]},  # an agent refused before the argument spec runs
-    {"notify": {"webhook": WEBHOOK, "cooldown": "soon"}},  # refused by the notify check
-], ids=["good", "bad-option", "bad-agent", "bad-notify"])
-def test_team_masks_the_notify_webhook_in_its_result_and_log_whatever_fails(more, capsys, monkeypatch):
+@pytest.mark.parametrize("more, words", [
+    ({}, None),  # a good team: masked in its invocation and in what AnsibleModule logs on the target
+    ({"panes_per_window": "many"}, "panes_per_window"),  # a team option the argument spec refuses
+    ({"agents": [dict(AGENTS[0], colour="red"), AGENTS[1]]}, "orchestration_agents[0] has unknown key(s) colour"),
+    ({"notify": {"webhook": WEBHOOK, "cooldown": "soon"}}, "orchestration_notify: cooldown is a number of seconds"),
+    ({"notify": {"webhook": WEBHOOK, "sms": "0612"}}, "orchestration_notify: unknown key(s) sms (known: command"),
+], ids=["good", "bad-option", "bad-agent", "bad-notify", "unknown-notify-key"])
+def test_team_masks_the_notify_webhook_in_its_result_and_log_whatever_fails(more, words, capsys, monkeypatch):
     logged = []
     monkeypatch.setattr(team.AnsibleModule, "log", lambda self, msg, log_args=None: logged.append((msg, log_args)))
     monkeypatch.setattr(team._team, "missing_programs", lambda: None)
     args = dict({"agents": AGENTS, "board": "/p/CLAUDE.md", "bin_dir": "/b", "log_dir": "/p/logs", "team_dir": "/t",
                  "session": "s", "notify": {"webhook": WEBHOOK, "command": "mail -s team me"}}, **more)
     result = run_module(team, args, capsys)
-    assert ("failed" in result) == bool(more), result.get("msg")
+    assert ("failed" in result) == bool(more) and (words is None or words in result["msg"]), result.get("msg")
     assert "w3bh00kt0ken" not in json.dumps(result) + repr(logged), (result, logged)
     if not more:
         assert result["invocation"]["module_args"]["notify"]["webhook"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
